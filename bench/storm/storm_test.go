@@ -1,0 +1,58 @@
+package storm
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestOpenStormCountsOpens(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(p, 50*time.Millisecond, -1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Ops == 0 || r.PerSec <= 0 {
+		t.Fatalf("open storm did nothing: %+v", r)
+	}
+}
+
+func TestOpenStormPacesToRate(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// 20k/s for 100ms is ~2000 opens; pacing in 256-op chunks may overshoot
+	// by one chunk but must stay far below a flat-out run.
+	r, err := Open(p, 100*time.Millisecond, -1, 20000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Ops > 5000 {
+		t.Fatalf("paced storm ran %d opens, want about 2000", r.Ops)
+	}
+}
+
+func TestOpenStormReportsMissingFile(t *testing.T) {
+	_, err := Open(filepath.Join(t.TempDir(), "missing"), time.Millisecond, -1, 0)
+	if err == nil {
+		t.Fatal("want an error for a missing file")
+	}
+}
+
+func TestExecStormRunsTrue(t *testing.T) {
+	r, err := Exec("/bin/true", 5, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Ops != 5 {
+		t.Fatalf("ops = %d, want 5", r.Ops)
+	}
+	if _, err := Exec("/bin/false", 1, -1); err == nil {
+		t.Fatal("want an error when the program fails")
+	}
+}
