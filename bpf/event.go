@@ -1,0 +1,155 @@
+package bpf
+
+import (
+	"fmt"
+	"net/netip"
+)
+
+// Kind says which group of kind-specific fields an Event fills.
+type Kind uint8
+
+// The kinds the kernel side produces. Their numbers are the kind codes of
+// the C programs (enum event_kind in rewind.bpf.c).
+const (
+	KindInvalid  Kind = iota
+	KindExec          // sched_process_exec (Ret 0), or a failed execve/execveat (Ret < 0)
+	KindFork          // sched_process_fork, reported in the parent
+	KindExit          // sched_process_exit, once per exiting task
+	KindOpen          // open, openat, openat2, creat
+	KindFile          // write-side file operations
+	KindNet           // socket, connect, accept, accept4, bind, listen, sendto, recvfrom
+	KindSecurity      // privilege, namespace, module, ptrace, memory-exec and similar changes
+	numKinds
+)
+
+var kindNames = [numKinds]string{"invalid", "exec", "fork", "exit", "open", "file", "net", "security"}
+
+func (k Kind) String() string {
+	if k < numKinds {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// Unchanged is the value of an id field (NewUID, NewEUID, ...) that the
+// caller asked to leave as it is (-1 in the system call).
+const Unchanged = ^uint32(0)
+
+// Event is one decoded kernel event. Which fields are meaningful depends
+// on Kind (see the groups below); the rest are zero. Device numbers use
+// the user-space encoding of stat(2) (unix.Mkdev). Times named *BootNs
+// are CLOCK_BOOTTIME nanoseconds, convert them with BootClock.Epoch;
+// ExeCtime and ExeMtime are already ns since the Unix epoch.
+//
+// An Event is a plain value; Reader.Read overwrites the one it is given,
+// so copy it (or its slices) before reusing it.
+type Event struct {
+	Kind      Kind
+	Syscall   string // execve, openat, sched_process_fork, ...
+	SyscallNr int32  // x86_64 system call number; -1 for scheduler events
+	BootNs    uint64 // when the event was recorded
+	CPU       uint16
+	Seq       uint64 // per-CPU sequence number; a gap means lost events
+	Truncated bool   // a string or list was cut to the kernel-side bound
+
+	// Common to every kind: the task that caused the event.
+	Pid, Tid, Ppid, Vpid, Vtid int32
+	UID, GID, EUID, EGID       uint32
+	LoginUID                   uint32 // 4294967295 when unset
+	Comm                       string
+	ExeDev, ExeIno             uint64 // identity of the task's executable
+	MntNs, PidNs, NetNs        uint32
+	UtsNs, IpcNs, UserNs       uint32
+	CgroupNs                   uint32
+	CgroupID                   uint64
+	Ret                        int64 // return value; negative errno on failure
+
+	// KindExec. Interpreter is the script path when the exec ran a #!
+	// script; ExePath is then the interpreter's path.
+	Filename             string
+	Argv                 []string
+	Cwd                  string
+	Env                  []string // NAME=value of the selected variables only
+	ExePath              string
+	ExeCtime, ExeMtime   int64
+	ExeMode              uint32
+	ExeUID, ExeGID       uint32
+	ExeSize              int64
+	ExeNlink             uint32
+	ExeUpperLayer        bool
+	ExeLowerLayer        bool
+	ExeFromMemfd         bool
+	ExeWritable          bool
+	Interpreter          string
+	PidnsInitStartBootNs uint64 // also set on KindFork (the child's pid namespace)
+	StartBootNs          uint64 // process start; on KindFork the child's
+	TTY                  uint32
+	Sid, Pgid, Vpgid     int32
+	CapEffective         uint64
+	CapPermitted         uint64 // also set by capset (KindSecurity)
+	CapInheritable       uint64 // also set by capset (KindSecurity)
+
+	// KindFork. NsFlags holds the CLONE_NEW* subset of CloneFlags.
+	ChildPid, ChildTid int32
+	CloneFlags         uint64
+
+	// KindExit. GroupDead is true for the last task of the thread group.
+	ExitCode, ExitSignal int32
+	GroupDead            bool
+
+	// KindOpen, KindFile, and the path-taking KindSecurity calls. Path is
+	// resolved by the kernel (from the struct file behind the fd, or the
+	// raw argument joined to the cwd / dirfd directory); PathRaw is the
+	// string the caller passed. Target* is the second path (rename and
+	// link destination, symlink link path, mount target, pivot_root
+	// put_old); for symlink PathRaw is the link's content.
+	Path, PathRaw             string
+	TargetPath, TargetPathRaw string
+	Flags                     uint64
+	Mode                      uint32
+	Fd                        int32
+	Dev, Ino                  uint64
+	NewUID, NewGID            uint32 // chown and set*id; Unchanged for -1
+
+	// KindNet. Addresses come from the socket where it has them, else
+	// from the caller's sockaddr. UnixPath is the AF_UNIX socket path.
+	Family, SockType uint16
+	Proto            uint16 // IPPROTO_* (6 tcp, 17 udp, ...); 0 for AF_UNIX
+	Saddr, Daddr     netip.Addr
+	Sport, Dport     uint16
+	UnixPath         string
+
+	// KindSecurity.
+	TargetPid                          int32
+	Signal                             int32
+	Op                                 int64 // ptrace request, prctl option, bpf command
+	NewEUID, NewSUID, NewEGID, NewSGID uint32
+	NsFlags                            uint64
+	FsType                             string
+	Addr, Len                          uint64
+	Prot                               uint32
+}
+
+// ProtoName is the transport protocol as text: tcp, udp, icmp, icmpv6,
+// raw, unix, or the protocol number.
+func (e *Event) ProtoName() string {
+	switch {
+	case e.Family == afUnix:
+		return "unix"
+	case e.Proto == 6:
+		return "tcp"
+	case e.Proto == 17:
+		return "udp"
+	case e.Proto == 1:
+		return "icmp"
+	case e.Proto == 58:
+		return "icmpv6"
+	case e.Proto == 255 || e.SockType == 3:
+		return "raw"
+	case e.Proto == 0:
+		return ""
+	}
+	return fmt.Sprintf("%d", e.Proto)
+}
+
+const afUnix = 1
