@@ -1,0 +1,48 @@
+// Package rule reads Falco-compatible rules: it owns source positions and
+// the error type, the condition lexer and parser producing an AST, and the
+// rules-file loader (lists, macros, rules, exceptions, append and override
+// across several files). It does not know fields or types; analyze/cond
+// checks and compiles the AST.
+//
+// Conditions follow this grammar (libsinsp's, including the newer
+// transformer and modifier forms). Keywords are lower case; blanks are
+// space, \t, \b, \r and \n; "and"/"or" must be followed by a blank or '(';
+// word operators must be followed by a blank.
+//
+//	Expr          ::= OrExpr
+//	OrExpr        ::= AndExpr ( 'or' AndExpr )*
+//	AndExpr       ::= NotExpr ( 'and' NotExpr )*
+//	NotExpr       ::= 'not' NotExpr | Check
+//	Check         ::= '(' Expr ')'
+//	                | Identifier                       (a macro)
+//	                | Operand Condition
+//	Operand       ::= Field | Transformer
+//	Transformer   ::= TransformerName '(' TArg ( ',' TArg )* ')' ( '[' FieldArg ']' )?
+//	TransformerName ::= 'tolower' | 'toupper' | 'b64' | 'basename' | 'len'
+//	                | 'join' | 'concat' | 'getopt'
+//	TArg          ::= Transformer | Field | QuotedStr | NumValue
+//	                | '(' ( TListItem ( ',' TListItem )* )? ')'
+//	Condition     ::= 'exists'
+//	                | NumOperator ( NumValue | FieldOrTransformer )
+//	                | StrOperator ( StrValue | FieldOrTransformer )
+//	                | StrOperator Modifier ListValue
+//	                | ListOperator ( ListValue | FieldOrTransformer )
+//	FieldOrTransformer ::= Transformer | 'val(' Field ')'
+//	ListValue     ::= '(' ( StrValue ( ',' StrValue )* )? ')' | Identifier
+//	Field         ::= FieldName ( '[' FieldArg ']' )?
+//	FieldArg      ::= QuotedStr | [^][\"' \t\r\n\b]+
+//	NumValue      ::= 0[xX][0-9a-fA-F]+ | [+-]?[0-9]+(\.[0-9]*)?([eE][+-][0-9]+)?
+//	StrValue      ::= QuotedStr | BareStr
+//	NumOperator   ::= '<=' | '<' | '>=' | '>'
+//	StrOperator   ::= '==' | '=' | '!=' | 'bcontains' | 'bstartswith' | 'contains'
+//	                | 'endswith' | 'glob' | 'icontains' | 'iglob' | 'startswith' | 'regex'
+//	Modifier      ::= 'oneof' | 'anyof' | 'allof'
+//	ListOperator  ::= 'intersects' | 'in' | 'pmatch'
+//	Identifier    ::= [a-zA-Z][a-zA-Z0-9_]*
+//	FieldName     ::= Identifier ( '.' Identifier )+
+//	QuotedStr     ::= '"' ( '\"' | [^"] )* '"' | "'" ( "\'" | [^'] )* "'"
+//	BareStr       ::= [^()"' \t\r\n\b=,]+
+//
+// Named lists are not part of the grammar: the loader substitutes them
+// into the condition text before parsing, as Falco does.
+package rule

@@ -1,0 +1,116 @@
+package rule
+
+import "strings"
+
+// List is a named list of values (`- list:`). Items are kept as written in
+// the rules file; nested list names are flattened when the rule set is
+// built.
+type List struct {
+	Name  string
+	Items []ListItem
+	At    Pos // the `list:` key
+	used  bool
+	index int
+}
+
+// ListItem is one list value with its position.
+type ListItem struct {
+	Text string
+	At   Pos
+}
+
+// isListDelimiter reports whether c may border a list name that is
+// substituted into a condition.
+func isListDelimiter(c byte) bool {
+	return isBlank(c) || c == '(' || c == ')' || c == ',' || c == '='
+}
+
+// substituteLists replaces every occurrence of a list name, delimited by
+// blanks, parentheses, commas, '=' or the ends of the text, with the list's
+// items joined by ", ", as Falco does before parsing. Items containing a
+// blank are double-quoted. An empty list also takes an adjacent comma
+// with it. Substituted bytes are reported at the list name's position.
+func substituteLists(src *Source, lists map[string]*List) *Source {
+	text := src.Text
+	var b sourceBuilder
+	copied := 0 // text[:copied] is already in b
+	changed := false
+	i := 0
+	for i < len(text) {
+		if isListDelimiter(text[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(text) && !isListDelimiter(text[j]) {
+			j++
+		}
+		l, ok := lists[text[i:j]]
+		if !ok {
+			i = j
+			continue
+		}
+		l.used = true
+		changed = true
+		start, end := i, j
+		if len(l.Items) == 0 {
+			start, end = widenOverComma(text, start, end, copied)
+		}
+		b.addFrom(src, copied, start)
+		b.addAt(joinListItems(l.Items), src.Pos(i))
+		copied = end
+		i = end
+	}
+	if !changed {
+		return src
+	}
+	b.addFrom(src, copied, len(text))
+	return b.source()
+}
+
+// widenOverComma extends [start,end) over a following comma (and blanks),
+// or else over a preceding one, so an empty list leaves no dangling comma.
+func widenOverComma(text string, start, end, floor int) (int, int) {
+	k := end
+	for k < len(text) && isBlank(text[k]) {
+		k++
+	}
+	if k < len(text) && text[k] == ',' {
+		k++
+		for k < len(text) && isBlank(text[k]) {
+			k++
+		}
+		return start, k
+	}
+	k = start - 1
+	for k >= floor && isBlank(text[k]) {
+		k--
+	}
+	if k >= floor && text[k] == ',' {
+		return k, end
+	}
+	return start, end
+}
+
+func joinListItems(items []ListItem) string {
+	var b strings.Builder
+	for i, it := range items {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quoteListItem(it.Text))
+	}
+	return b.String()
+}
+
+// quoteListItem wraps an item containing a blank in double quotes unless
+// it is already quoted.
+func quoteListItem(s string) string {
+	if len(s) >= 2 && (s[0] == '"' && s[len(s)-1] == '"' || s[0] == '\'' && s[len(s)-1] == '\'') {
+		return s
+	}
+	if strings.ContainsAny(s, " \t") {
+		return `"` + s + `"`
+	}
+	return s
+}
