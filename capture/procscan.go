@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rewind-sh/rewind/bpf"
 	"github.com/rewind-sh/rewind/format"
 	"golang.org/x/sys/unix"
 )
@@ -43,14 +44,14 @@ type ProcFS struct {
 // NewProcFS returns a ProcFS for root with the host's boot time, cgroup v2
 // mount and default bounds.
 func NewProcFS(root string, envNames []string) (*ProcFS, error) {
-	boot, err := BootTimeNs()
+	clock, err := bpf.MeasureBootClock()
 	if err != nil {
 		return nil, err
 	}
 	p := &ProcFS{
 		Root:         root,
 		CgroupRoot:   findCgroup2Mount(root),
-		BootTimeNs:   boot,
+		BootTimeNs:   clock.OffsetNs,
 		ClockTicks:   100,
 		EnvNames:     make(map[string]bool, len(envNames)),
 		ArgvMaxCount: DefaultArgvMaxCount,
