@@ -1,0 +1,501 @@
+package format
+
+import (
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// The writer keeps one plain Go buffer per column and touches only the
+// columns of the row's kind; the rows in between are filled with nulls in
+// bulk when the column is next written or the batch is built. Buffers are
+// handed to Arrow without copying and reused after the batch is written.
+
+// colBuf accumulates one column of the batch being built.
+type colBuf interface {
+	// add appends ev's value (or null) as row number row, padding the
+	// column with nulls up to row first.
+	add(ev *Event, row int)
+	// build pads the column with nulls to n rows and returns it as an
+	// Arrow array. The array aliases the buffer until reset.
+	build(n int) arrow.Array
+	// reset empties the buffer for the next batch, keeping its memory.
+	reset()
+}
+
+// validity is an Arrow validity bitmap being appended to.
+type validity struct {
+	bits  []byte
+	n     int
+	nulls int
+}
+
+func (v *validity) grow(n int) {
+	need := (v.n + n + 7) / 8
+	if need > len(v.bits) {
+		v.bits = extendZero(v.bits, need-len(v.bits))
+	}
+	v.n += n
+}
+
+func (v *validity) appendValid() {
+	v.grow(1)
+	i := v.n - 1
+	v.bits[i/8] |= 1 << (i % 8)
+}
+
+func (v *validity) appendNulls(n int) {
+	v.grow(n)
+	v.nulls += n
+}
+
+func (v *validity) buffer() *memory.Buffer {
+	if v.nulls == 0 {
+		return nil
+	}
+	return memory.NewBufferBytes(v.bits)
+}
+
+func (v *validity) reset() {
+	clear(v.bits)
+	v.bits = v.bits[:0]
+	v.n, v.nulls = 0, 0
+}
+
+// extendZero lengthens s by n zero elements.
+func extendZero[T any](s []T, n int) []T {
+	l := len(s)
+	if cap(s)-l >= n {
+		s = s[:l+n]
+		clear(s[l:])
+		return s
+	}
+	return append(s, make([]T, n)...)
+}
+
+func asBytes[T any](s []T) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	var zero T
+	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(zero)))
+}
+
+type fixedWidth interface {
+	~int16 | ~uint16 | ~int32 | ~uint32 | ~int64 | ~uint64
+}
+
+// fixedCol holds an integer or timestamp column.
+type fixedCol[T fixedWidth] struct {
+	id       ColumnID
+	typ      arrow.DataType
+	nullZero bool // timestamps other than ts: 0 means unknown
+	vals     []T
+	valid    validity
+}
+
+func (c *fixedCol[T]) add(ev *Event, row int) {
+	if gap := row - len(c.vals); gap > 0 {
+		c.vals = extendZero(c.vals, gap)
+		c.valid.appendNulls(gap)
+	}
+	v := *fieldAt[T](ev, c.id)
+	if (c.nullZero && v == 0) || ev.Null.Has(c.id) {
+		c.vals = append(c.vals, 0)
+		c.valid.appendNulls(1)
+		return
+	}
+	c.vals = append(c.vals, v)
+	c.valid.appendValid()
+}
+
+func (c *fixedCol[T]) build(n int) arrow.Array {
+	if gap := n - len(c.vals); gap > 0 {
+		c.vals = extendZero(c.vals, gap)
+		c.valid.appendNulls(gap)
+	}
+	data := array.NewData(c.typ, n, []*memory.Buffer{c.valid.buffer(), memory.NewBufferBytes(asBytes(c.vals))}, nil, c.valid.nulls, 0)
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
+func (c *fixedCol[T]) reset() { c.vals = c.vals[:0]; c.valid.reset() }
+
+// boolCol holds a boolean column as a bitmap.
+type boolCol struct {
+	id    ColumnID
+	vals  validity // reused as a plain bitmap of values
+	valid validity
+}
+
+func (c *boolCol) add(ev *Event, row int) {
+	if gap := row - c.vals.n; gap > 0 {
+		c.vals.appendNulls(gap)
+		c.valid.appendNulls(gap)
+	}
+	if ev.Null.Has(c.id) {
+		c.vals.appendNulls(1)
+		c.valid.appendNulls(1)
+		return
+	}
+	if *fieldAt[bool](ev, c.id) {
+		c.vals.appendValid()
+	} else {
+		c.vals.appendNulls(1)
+	}
+	c.valid.appendValid()
+}
+
+func (c *boolCol) build(n int) arrow.Array {
+	if gap := n - c.vals.n; gap > 0 {
+		c.vals.appendNulls(gap)
+		c.valid.appendNulls(gap)
+	}
+	c.vals.grow(0)
+	data := array.NewData(arrow.FixedWidthTypes.Boolean, n, []*memory.Buffer{c.valid.buffer(), memory.NewBufferBytes(c.vals.bits)}, nil, c.valid.nulls, 0)
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
+func (c *boolCol) reset() { c.vals.reset(); c.valid.reset() }
+
+// stringCol holds a plain utf8 column; an empty string is stored as null.
+type stringCol struct {
+	id      ColumnID
+	offsets []int32
+	data    []byte
+	valid   validity
+}
+
+func (c *stringCol) pad(row int) {
+	if len(c.offsets) == 0 {
+		c.offsets = append(c.offsets, 0)
+	}
+	if gap := row - (len(c.offsets) - 1); gap > 0 {
+		end := int32(len(c.data))
+		for range gap {
+			c.offsets = append(c.offsets, end)
+		}
+		c.valid.appendNulls(gap)
+	}
+}
+
+func (c *stringCol) add(ev *Event, row int) {
+	c.pad(row)
+	s := *fieldAt[string](ev, c.id)
+	if s != "" && !ev.Null.Has(c.id) {
+		c.data = append(c.data, s...)
+		c.valid.appendValid()
+	} else {
+		c.valid.appendNulls(1)
+	}
+	c.offsets = append(c.offsets, int32(len(c.data)))
+}
+
+func (c *stringCol) build(n int) arrow.Array {
+	c.pad(n)
+	data := array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{c.valid.buffer(), memory.NewBufferBytes(asBytes(c.offsets)), memory.NewBufferBytes(c.data)}, nil, c.valid.nulls, 0)
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
+func (c *stringCol) reset() { c.offsets = c.offsets[:0]; c.data = c.data[:0]; c.valid.reset() }
+
+// dictCol holds a dictionary-encoded string column. The dictionary is
+// cumulative for the whole segment (the IPC writer then emits only the
+// new entries of each batch as a delta). Entry 0 is always "" so that
+// the first dictionary written is never empty: growing an empty
+// dictionary would be written as a replacement, which the file format
+// forbids.
+type dictCol struct {
+	idx     fixedCol[int32]
+	index   map[string]int32
+	offsets []int32
+	data    []byte
+	// last is a one-entry cache keyed on the string's data pointer:
+	// events of one process repeat the very same comm/exe strings.
+	lastPtr *byte
+	lastLen int
+	lastIdx int32
+	dict    arrow.Array // dictionary of the previous batch, reused when unchanged
+}
+
+func newDictCol(id ColumnID) *dictCol {
+	c := &dictCol{idx: fixedCol[int32]{id: id, typ: arrow.PrimitiveTypes.Int32}}
+	c.resetDict()
+	return c
+}
+
+func (c *dictCol) resetDict() {
+	c.index = map[string]int32{"": 0}
+	c.offsets = append(c.offsets[:0], 0, 0)
+	c.data = c.data[:0]
+	c.lastPtr, c.lastLen = nil, 0
+	if c.dict != nil {
+		c.dict.Release()
+		c.dict = nil
+	}
+}
+
+func (c *dictCol) lookup(s string) int32 {
+	p := unsafe.StringData(s)
+	if p == c.lastPtr && len(s) == c.lastLen {
+		return c.lastIdx
+	}
+	i, ok := c.index[s]
+	if !ok {
+		i = int32(len(c.offsets) - 1)
+		s = string([]byte(s)) // the map outlives the caller's string
+		c.index[s] = i
+		c.data = append(c.data, s...)
+		c.offsets = append(c.offsets, int32(len(c.data)))
+		p = unsafe.StringData(s)
+	}
+	c.lastPtr, c.lastLen, c.lastIdx = p, len(s), i
+	return i
+}
+
+func (c *dictCol) add(ev *Event, row int) {
+	ic := &c.idx
+	if gap := row - len(ic.vals); gap > 0 {
+		ic.vals = extendZero(ic.vals, gap)
+		ic.valid.appendNulls(gap)
+	}
+	s := *fieldAt[string](ev, ic.id)
+	if s == "" || ev.Null.Has(ic.id) {
+		ic.vals = append(ic.vals, 0)
+		ic.valid.appendNulls(1)
+		return
+	}
+	ic.vals = append(ic.vals, c.lookup(s))
+	ic.valid.appendValid()
+}
+
+func (c *dictCol) dictionary() arrow.Array {
+	n := len(c.offsets) - 1
+	if c.dict != nil && c.dict.Len() == n {
+		return c.dict
+	}
+	if c.dict != nil {
+		c.dict.Release()
+	}
+	// Slices of the append-only buffers: later appends never touch the
+	// bytes this dictionary covers.
+	data := array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{nil, memory.NewBufferBytes(asBytes(c.offsets[:n+1])), memory.NewBufferBytes(c.data[:c.offsets[n]])}, nil, 0, 0)
+	defer data.Release()
+	c.dict = array.MakeFromData(data)
+	return c.dict
+}
+
+func (c *dictCol) build(n int) arrow.Array {
+	indices := c.idx.build(n)
+	defer indices.Release()
+	return array.NewDictionaryArray(TypeDictString, indices, c.dictionary())
+}
+
+func (c *dictCol) reset() { c.idx.reset() }
+
+// listCol holds a list of strings or of uint64; an empty list is null.
+type listCol struct {
+	id      ColumnID
+	typ     arrow.DataType
+	strings bool
+	offsets []int32 // list offsets
+	valid   validity
+	// child values
+	sOffsets []int32
+	sData    []byte
+	u64      []uint64
+}
+
+func (c *listCol) pad(row int) {
+	if len(c.offsets) == 0 {
+		c.offsets = append(c.offsets, 0)
+		c.sOffsets = append(c.sOffsets[:0], 0)
+	}
+	if gap := row - (len(c.offsets) - 1); gap > 0 {
+		end := c.offsets[len(c.offsets)-1]
+		for range gap {
+			c.offsets = append(c.offsets, end)
+		}
+		c.valid.appendNulls(gap)
+	}
+}
+
+func (c *listCol) add(ev *Event, row int) {
+	c.pad(row)
+	n := 0
+	if !ev.Null.Has(c.id) {
+		if c.strings {
+			for _, s := range *fieldAt[[]string](ev, c.id) {
+				c.sData = append(c.sData, s...)
+				c.sOffsets = append(c.sOffsets, int32(len(c.sData)))
+				n++
+			}
+		} else {
+			v := *fieldAt[[]uint64](ev, c.id)
+			c.u64 = append(c.u64, v...)
+			n = len(v)
+		}
+	}
+	if n > 0 {
+		c.valid.appendValid()
+	} else {
+		c.valid.appendNulls(1)
+	}
+	c.offsets = append(c.offsets, c.offsets[len(c.offsets)-1]+int32(n))
+}
+
+func (c *listCol) build(n int) arrow.Array {
+	c.pad(n)
+	var child arrow.ArrayData
+	if c.strings {
+		m := len(c.sOffsets) - 1
+		child = array.NewData(arrow.BinaryTypes.String, m, []*memory.Buffer{nil, memory.NewBufferBytes(asBytes(c.sOffsets)), memory.NewBufferBytes(c.sData)}, nil, 0, 0)
+	} else {
+		child = array.NewData(arrow.PrimitiveTypes.Uint64, len(c.u64), []*memory.Buffer{nil, memory.NewBufferBytes(asBytes(c.u64))}, nil, 0, 0)
+	}
+	defer child.Release()
+	data := array.NewData(c.typ, n, []*memory.Buffer{c.valid.buffer(), memory.NewBufferBytes(asBytes(c.offsets))}, []arrow.ArrayData{child}, c.valid.nulls, 0)
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
+func (c *listCol) reset() {
+	c.offsets = c.offsets[:0]
+	c.sOffsets = c.sOffsets[:0]
+	c.sData = c.sData[:0]
+	c.u64 = c.u64[:0]
+	c.valid.reset()
+}
+
+// kindCountsCol holds the events_per_kind map column.
+type kindCountsCol struct {
+	id       ColumnID
+	offsets  []int32
+	valid    validity
+	kOffsets []int32
+	kData    []byte
+	counts   []uint64
+}
+
+func (c *kindCountsCol) pad(row int) {
+	if len(c.offsets) == 0 {
+		c.offsets = append(c.offsets, 0)
+		c.kOffsets = append(c.kOffsets[:0], 0)
+	}
+	if gap := row - (len(c.offsets) - 1); gap > 0 {
+		end := c.offsets[len(c.offsets)-1]
+		for range gap {
+			c.offsets = append(c.offsets, end)
+		}
+		c.valid.appendNulls(gap)
+	}
+}
+
+func (c *kindCountsCol) add(ev *Event, row int) {
+	c.pad(row)
+	var entries []KindCount
+	if !ev.Null.Has(c.id) {
+		entries = *fieldAt[[]KindCount](ev, c.id)
+	}
+	for _, e := range entries {
+		c.kData = append(c.kData, e.Kind...)
+		c.kOffsets = append(c.kOffsets, int32(len(c.kData)))
+		c.counts = append(c.counts, e.Count)
+	}
+	if len(entries) > 0 {
+		c.valid.appendValid()
+	} else {
+		c.valid.appendNulls(1)
+	}
+	c.offsets = append(c.offsets, c.offsets[len(c.offsets)-1]+int32(len(entries)))
+}
+
+func (c *kindCountsCol) build(n int) arrow.Array {
+	c.pad(n)
+	m := len(c.counts)
+	keys := array.NewData(arrow.BinaryTypes.String, m, []*memory.Buffer{nil, memory.NewBufferBytes(asBytes(c.kOffsets)), memory.NewBufferBytes(c.kData)}, nil, 0, 0)
+	defer keys.Release()
+	vals := array.NewData(arrow.PrimitiveTypes.Uint64, m, []*memory.Buffer{nil, memory.NewBufferBytes(asBytes(c.counts))}, nil, 0, 0)
+	defer vals.Release()
+	mt := TypeKindCounts
+	entries := array.NewData(mt.Elem(), m, []*memory.Buffer{nil}, []arrow.ArrayData{keys, vals}, 0, 0)
+	defer entries.Release()
+	data := array.NewData(mt, n, []*memory.Buffer{c.valid.buffer(), memory.NewBufferBytes(asBytes(c.offsets))}, []arrow.ArrayData{entries}, c.valid.nulls, 0)
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
+func (c *kindCountsCol) reset() {
+	c.offsets = c.offsets[:0]
+	c.kOffsets = c.kOffsets[:0]
+	c.kData = c.kData[:0]
+	c.counts = c.counts[:0]
+	c.valid.reset()
+}
+
+// kindCol stores the kind column: a dictionary of the kind names whose
+// index is the Kind itself, so that no lookup is needed per row.
+type kindCol struct {
+	idx  fixedCol[int32]
+	dict arrow.Array
+}
+
+func newKindCol() *kindCol {
+	b := array.NewStringBuilder(memory.DefaultAllocator)
+	defer b.Release()
+	for k := Kind(0); k < numKinds; k++ {
+		b.Append(k.String())
+	}
+	return &kindCol{idx: fixedCol[int32]{id: ColKind, typ: arrow.PrimitiveTypes.Int32}, dict: b.NewArray()}
+}
+
+func (c *kindCol) add(ev *Event, row int) {
+	c.idx.vals = append(c.idx.vals, int32(ev.Kind))
+	c.idx.valid.appendValid()
+}
+
+func (c *kindCol) build(n int) arrow.Array {
+	indices := c.idx.build(n)
+	defer indices.Release()
+	return array.NewDictionaryArray(TypeDictString, indices, c.dict)
+}
+
+func (c *kindCol) reset() { c.idx.reset() }
+
+// newColBuf returns the buffer for column c.
+func newColBuf(c ColumnID) colBuf {
+	t := Columns[c].Type
+	switch {
+	case c == ColKind:
+		return newKindCol()
+	case c == ColDropsPerCPU || c == ColArgv || c == ColEnv:
+		return &listCol{id: c, typ: t, strings: t.(*arrow.ListType).Elem().ID() == arrow.STRING}
+	case c == ColEventsPerKind:
+		return &kindCountsCol{id: c}
+	}
+	switch t.ID() {
+	case arrow.TIMESTAMP:
+		return &fixedCol[int64]{id: c, typ: t, nullZero: c != ColTs}
+	case arrow.INT64:
+		return &fixedCol[int64]{id: c, typ: t}
+	case arrow.INT32:
+		return &fixedCol[int32]{id: c, typ: t}
+	case arrow.UINT16:
+		return &fixedCol[uint16]{id: c, typ: t}
+	case arrow.UINT32:
+		return &fixedCol[uint32]{id: c, typ: t}
+	case arrow.UINT64:
+		return &fixedCol[uint64]{id: c, typ: t}
+	case arrow.BOOL:
+		return &boolCol{id: c}
+	case arrow.STRING:
+		return &stringCol{id: c}
+	case arrow.DICTIONARY:
+		return newDictCol(c)
+	}
+	panic("format: no column buffer for " + Columns[c].Name)
+}

@@ -1,0 +1,378 @@
+package format
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// segmentRef is a segment file that Scan reads.
+type segmentRef struct {
+	name  string
+	path  string
+	seq   int
+	entry *SegmentEntry // nil when the manifest does not list it
+}
+
+// Open opens a recording directory: reads and checks the manifest, lists
+// segments, and tolerates an unfinished last segment.
+func Open(dir string) (*Recording, error) {
+	m, err := ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	r := &Recording{Dir: dir, Manifest: m}
+	listed := map[string]*SegmentEntry{}
+	for i := range m.Segments {
+		listed[m.Segments[i].File] = &m.Segments[i]
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open recording: %w", err)
+	}
+	present := map[string]bool{}
+	for _, de := range entries {
+		name := de.Name()
+		seq, isSeg := parseSegmentName(name)
+		switch {
+		case name == ManifestName || name == ManifestName+".tmp":
+			continue
+		case !isSeg:
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%s: not part of a recording; ignored", filepath.Join(dir, name)))
+			continue
+		case !de.Type().IsRegular():
+			return nil, fmt.Errorf("open recording: %s is not a regular file", filepath.Join(dir, name))
+		}
+		present[name] = true
+		ref := segmentRef{name: name, path: filepath.Join(dir, name), seq: seq, entry: listed[name]}
+		if ref.entry != nil && ref.entry.Pruned {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%s: marked pruned in the manifest but still present; ignored", name))
+			continue
+		}
+		if ref.entry == nil {
+			if name == m.Open {
+				r.Warnings = append(r.Warnings, fmt.Sprintf("%s: not yet sealed in the manifest (recording in progress or interrupted)", name))
+			} else {
+				r.Warnings = append(r.Warnings, fmt.Sprintf("%s: not listed in the manifest", name))
+			}
+		}
+		if ok, err := hasFooter(ref.path); err != nil {
+			return nil, err
+		} else if !ok {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%s: no file footer (the recorder did not finish it); read as a stream up to its last complete batch", name))
+		}
+		r.segments = append(r.segments, ref)
+	}
+	for _, e := range m.Segments {
+		if !e.Pruned && !present[e.File] {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%s: listed in the manifest but missing", e.File))
+		}
+	}
+	sort.Slice(r.segments, func(i, j int) bool { return r.segments[i].seq < r.segments[j].seq })
+	return r, nil
+}
+
+// OpenSegment opens a single segment file as a recording of its own:
+// any segment replays alone.
+func OpenSegment(path string) (*Recording, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("open segment: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("open segment: %s is not a regular file", path)
+	}
+	r := &Recording{Dir: filepath.Dir(path)}
+	seq, _ := parseSegmentName(filepath.Base(path))
+	r.segments = []segmentRef{{name: filepath.Base(path), path: path, seq: seq}}
+	if ok, err := hasFooter(path); err != nil {
+		return nil, err
+	} else if !ok {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%s: no file footer (the recorder did not finish it); read as a stream up to its last complete batch", filepath.Base(path)))
+	}
+	return r, nil
+}
+
+// Segments returns the file names of the segments Scan reads, in order.
+func (r *Recording) Segments() []string {
+	out := make([]string, len(r.segments))
+	for i, s := range r.segments {
+		out[i] = s.name
+	}
+	return out
+}
+
+// hasFooter reports whether a segment ends with the Arrow file trailer.
+func hasFooter(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, fmt.Errorf("open segment: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return false, fmt.Errorf("open segment: %w", err)
+	}
+	if st.Size() < int64(len(fileMagic))+10 {
+		return false, nil
+	}
+	var tail [6]byte
+	if _, err := f.ReadAt(tail[:], st.Size()-6); err != nil {
+		return false, fmt.Errorf("read segment %s: %w", path, err)
+	}
+	return bytes.Equal(tail[:], fileMagic[:6]), nil
+}
+
+// Match reports whether row i of b passes the options' row filters.
+func (o *ScanOptions) Match(b *Batch, i int) bool {
+	if o.Kinds != 0 && !o.Kinds.Has(b.Kind(i)) {
+		return false
+	}
+	if ts := b.Ts(i); ts < o.Since || (o.Until != 0 && ts >= o.Until) {
+		return false
+	}
+	if o.Pids != nil {
+		pid := b.Pid(i)
+		for _, p := range o.Pids {
+			if p == pid {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// skip reports whether a sealed segment cannot hold a matching row.
+func (o *ScanOptions) skip(e *SegmentEntry) bool {
+	if e == nil {
+		return false
+	}
+	if e.Rows == 0 {
+		return true
+	}
+	if e.LastTs < o.Since || (o.Until != 0 && e.FirstTs >= o.Until) {
+		return true
+	}
+	if o.Kinds != 0 {
+		for name := range e.RowsByKind {
+			if k, err := ParseKind(name); err == nil && o.Kinds.Has(k) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// Scan calls fn for each batch in time order across segments, skipping
+// segments outside [Since, Until) using the manifest. Rows inside a
+// batch are not filtered; use opts.Match for that.
+func (r *Recording) Scan(opts ScanOptions, fn func(*Batch) error) error {
+	var b Batch
+	for i := range r.segments {
+		seg := &r.segments[i]
+		if opts.skip(seg.entry) {
+			continue
+		}
+		err := readSegment(seg.path, func(rec arrow.RecordBatch, idx int) error {
+			if err := b.reset(seg.name, idx, rec); err != nil {
+				return err
+			}
+			return fn(&b)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SegmentReadStats tells how a segment was read.
+type SegmentReadStats struct {
+	Batches   int
+	Rows      int64
+	Recovered bool  // no footer: read as a stream
+	Tail      error // recovered segments: why reading stopped, nil at a clean end
+}
+
+// readSegment calls fn with every record batch of the segment at path.
+func readSegment(path string, fn func(arrow.RecordBatch, int) error) error {
+	_, err := ReadSegment(path, fn)
+	return err
+}
+
+// ReadSegment reads every complete record batch of one segment file. A
+// segment with a footer is read as an Arrow file; one without (the
+// recorder stopped before finishing it) as a stream after the file magic,
+// up to its last complete batch. Records are valid only during fn.
+func ReadSegment(path string, fn func(rec arrow.RecordBatch, index int) error) (st SegmentReadStats, err error) {
+	name := filepath.Base(path)
+	defer func() {
+		// arrow-go checks most malformed input, but not all of it; a
+		// hostile file must still end in an error, not a crash.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("segment %s: malformed data: %v", name, p)
+		}
+	}()
+	f, err := os.Open(path)
+	if err != nil {
+		return st, fmt.Errorf("open segment: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return st, fmt.Errorf("open segment: %w", err)
+	}
+	size := info.Size()
+	head := make([]byte, len(fileMagic))
+	n, _ := io.ReadFull(f, head)
+	if !bytes.Equal(head[:n], fileMagic[:n]) {
+		return st, fmt.Errorf("segment %s: not an Arrow IPC file (bad magic at byte 0)", name)
+	}
+	if n < len(fileMagic) {
+		// Created but cut before the first message: nothing to read.
+		st.Recovered = true
+		st.Tail = fmt.Errorf("segment %s: only %d bytes", name, size)
+		return st, nil
+	}
+	footer, err := hasFooter(path)
+	if err != nil {
+		return st, err
+	}
+	emit := func(rec arrow.RecordBatch) error {
+		if err := checkSchema(name, rec.Schema()); err != nil {
+			return err
+		}
+		if err := validateRecord(rec); err != nil {
+			return fmt.Errorf("segment %s: batch %d: %w", name, st.Batches, err)
+		}
+		idx := st.Batches
+		st.Batches++
+		st.Rows += rec.NumRows()
+		return fn(rec, idx)
+	}
+	if footer {
+		fr, err := ipc.NewFileReader(f, ipc.WithAllocator(memory.DefaultAllocator))
+		if err != nil {
+			return st, fmt.Errorf("segment %s: %w", name, err)
+		}
+		defer fr.Close()
+		if err := checkSchema(name, fr.Schema()); err != nil {
+			return st, err
+		}
+		for i := 0; i < fr.NumRecords(); i++ {
+			rec, err := fr.RecordBatchAt(i)
+			if err != nil {
+				return st, fmt.Errorf("segment %s: batch %d: %w", name, i, err)
+			}
+			err = emit(rec)
+			rec.Release()
+			if err != nil {
+				return st, err
+			}
+		}
+		return st, nil
+	}
+	st.Recovered = true
+	sr := bufio.NewReaderSize(io.NewSectionReader(f, int64(len(fileMagic)), size-int64(len(fileMagic))), 1<<20)
+	rd, err := ipc.NewReader(sr, ipc.WithAllocator(memory.DefaultAllocator))
+	if err != nil {
+		// Cut inside the schema message: no batch to recover.
+		st.Tail = fmt.Errorf("segment %s: %w", name, err)
+		return st, nil
+	}
+	defer rd.Release()
+	if err := checkSchema(name, rd.Schema()); err != nil {
+		return st, err
+	}
+	for rd.Next() {
+		if err := emit(rd.RecordBatch()); err != nil {
+			return st, err
+		}
+	}
+	if err := rd.Err(); err != nil {
+		st.Tail = fmt.Errorf("segment %s: after batch %d: %w", name, st.Batches, err)
+	}
+	return st, nil
+}
+
+// checkSchema accepts the current schema and refuses newer versions.
+func checkSchema(name string, s *arrow.Schema) error {
+	md := s.Metadata()
+	i := md.FindKey(MetaSchemaVersion)
+	if i < 0 {
+		return fmt.Errorf("segment %s: not a rewind segment (no %s in the schema metadata)", name, MetaSchemaVersion)
+	}
+	v, err := strconv.Atoi(md.Values()[i])
+	if err != nil || v < 1 {
+		return fmt.Errorf("segment %s: invalid schema version %q", name, md.Values()[i])
+	}
+	if v > SchemaVersion {
+		return fmt.Errorf("segment %s: schema version %d is newer than this reader (%d); upgrade rewind", name, v, SchemaVersion)
+	}
+	if s.NumFields() != int(NumColumns) {
+		return fmt.Errorf("segment %s: schema version %d has %d columns, want %d", name, v, s.NumFields(), NumColumns)
+	}
+	for c := range Columns {
+		f := s.Field(c)
+		if f.Name != Columns[c].Name || !arrow.TypeEqual(f.Type, Columns[c].Type) {
+			return fmt.Errorf("segment %s: column %d is %s %s, want %s %s", name, c, f.Name, f.Type, Columns[c].Name, Columns[c].Type)
+		}
+	}
+	return nil
+}
+
+// validateRecord checks the structure of every column so that typed
+// access cannot index out of bounds on a malformed file.
+func validateRecord(rec arrow.RecordBatch) error {
+	for c, col := range rec.Columns() {
+		if col.Len() != int(rec.NumRows()) {
+			return fmt.Errorf("column %s has %d rows, want %d", Columns[c].Name, col.Len(), rec.NumRows())
+		}
+		var err error
+		switch col.DataType().ID() {
+		case arrow.STRING, arrow.LIST, arrow.MAP:
+			err = array.ValidateFull(col)
+		case arrow.DICTIONARY:
+			err = validateDictionary(col.(*array.Dictionary))
+		default:
+			err = array.Validate(col)
+		}
+		if err != nil {
+			return fmt.Errorf("column %s: %w", Columns[c].Name, err)
+		}
+	}
+	return nil
+}
+
+func validateDictionary(d *array.Dictionary) error {
+	if err := array.ValidateFull(d.Dictionary()); err != nil {
+		return err
+	}
+	idx, ok := d.Indices().(*array.Int32)
+	if !ok {
+		return errors.New("dictionary indices are not int32")
+	}
+	if err := array.Validate(idx); err != nil {
+		return err
+	}
+	n := int32(d.Dictionary().Len())
+	for i, v := range idx.Int32Values() {
+		if (v < 0 || v >= n) && idx.IsValid(i) {
+			return fmt.Errorf("row %d: dictionary index %d out of range (%d entries)", i, v, n)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,459 @@
+package format
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Defaults for zero WriterOptions fields.
+const (
+	DefaultSegmentMaxBytes = 64 << 20
+	DefaultSegmentMaxAge   = 10 * time.Minute
+	DefaultBatchRows       = 16384
+	DefaultBatchMaxAge     = time.Second
+)
+
+// Pruning reasons recorded in the manifest.
+const (
+	PrunedMaxTotalBytes = "max_total_bytes"
+	PrunedMaxAge        = "max_age"
+)
+
+var (
+	schemaOnce sync.Once
+	schemaV1   *arrow.Schema
+)
+
+// currentSchema is Schema(), built once: record batches and the IPC
+// writer must share one schema value.
+func currentSchema() *arrow.Schema {
+	schemaOnce.Do(func() { schemaV1 = Schema() })
+	return schemaV1
+}
+
+// Writer appends events to a recording directory. It is not safe for
+// concurrent use: one goroutine owns it (SetFrozen excepted, which any
+// goroutine may call).
+type Writer struct {
+	opts     WriterOptions
+	mem      memory.Allocator
+	manifest *Manifest
+	frozen   atomic.Bool
+	err      error // sticky: after a write error the writer refuses more
+	closed   bool
+
+	cols     [NumColumns]colBuf
+	kindCols [numKinds][]colBuf
+	rows     int // rows in the batch being built
+	// batch bounds
+	batchFirstTs  int64
+	batchOpened   time.Time
+	sinceClockChk int
+
+	seg        *segmentFile
+	segEntry   SegmentEntry
+	segByKind  [numKinds]uint64
+	segOpened  time.Time
+	inKeyframe bool
+
+	// last cumulative drop counters seen in a heartbeat
+	lastKernelDrops, lastUserDrops uint64
+
+	stats Stats
+}
+
+// Create starts a new recording in opts.Dir (created 0700 if missing;
+// refusing a directory that already holds a recording).
+func Create(opts WriterOptions) (*Writer, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("create recording: no directory given")
+	}
+	if opts.SegmentMaxBytes <= 0 {
+		opts.SegmentMaxBytes = DefaultSegmentMaxBytes
+	}
+	if opts.SegmentMaxAge <= 0 {
+		opts.SegmentMaxAge = DefaultSegmentMaxAge
+	}
+	if opts.BatchRows <= 0 {
+		opts.BatchRows = DefaultBatchRows
+	}
+	if opts.BatchMaxAge <= 0 {
+		opts.BatchMaxAge = DefaultBatchMaxAge
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if err := prepareDir(opts.Dir); err != nil {
+		return nil, err
+	}
+	w := &Writer{opts: opts, mem: memory.DefaultAllocator}
+	w.stats.EventsByKind = map[Kind]uint64{}
+	for c := ColumnID(0); c < NumColumns; c++ {
+		w.cols[c] = newColBuf(c)
+		for _, k := range Kinds() {
+			if Columns[c].Kinds.Has(k) {
+				w.kindCols[k] = append(w.kindCols[k], w.cols[c])
+			}
+		}
+	}
+	m := &Manifest{
+		Format:          manifestFormat,
+		SchemaVersion:   SchemaVersion,
+		RecorderVersion: opts.Host.RecorderVersion,
+		CreatedNs:       opts.Now().UnixNano(),
+		Host:            opts.Host,
+		Writer: WriterSettings{
+			SegmentMaxBytes: opts.SegmentMaxBytes,
+			SegmentMaxAgeNs: int64(opts.SegmentMaxAge),
+			MaxTotalBytes:   opts.MaxTotalBytes,
+			MaxAgeNs:        int64(opts.MaxAge),
+			BatchRows:       opts.BatchRows,
+			BatchMaxAgeNs:   int64(opts.BatchMaxAge),
+		},
+		Segments: []SegmentEntry{},
+	}
+	m.HeaderHash = m.computeHeaderHash()
+	w.manifest = m
+	if err := w.openSegment(1); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// prepareDir creates dir 0700, or accepts an existing one that holds no
+// recording.
+func prepareDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create recording: %w", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("create recording: %w", err)
+	}
+	for _, e := range entries {
+		if _, isSeg := parseSegmentName(e.Name()); isSeg || e.Name() == ManifestName {
+			return fmt.Errorf("create recording: %s already holds a recording (%s)", dir, e.Name())
+		}
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("create recording: %w", err)
+	}
+	return nil
+}
+
+// openSegment starts segment seq, records it in the manifest as open and
+// runs the keyframe callback into it.
+func (w *Writer) openSegment(seq int) error {
+	name := SegmentName(seq)
+	seg, err := createSegmentFile(filepath.Join(w.opts.Dir, name), w.mem)
+	if err != nil {
+		return w.fail(err)
+	}
+	w.seg = seg
+	w.segOpened = w.opts.Now()
+	w.segEntry = SegmentEntry{Seq: seq, File: name, SchemaVersion: SchemaVersion, OpenedNs: w.segOpened.UnixNano()}
+	w.segByKind = [numKinds]uint64{}
+	for _, c := range w.cols {
+		if d, ok := c.(*dictCol); ok {
+			d.resetDict()
+		}
+	}
+	w.stats.Segments++
+	w.manifest.Open = name
+	w.prune()
+	w.manifest.Frozen = w.frozen.Load()
+	if err := writeManifest(w.opts.Dir, w.manifest); err != nil {
+		return w.fail(err)
+	}
+	if w.opts.Keyframe != nil {
+		w.inKeyframe = true
+		err := w.opts.Keyframe(w.Append)
+		w.inKeyframe = false
+		if err != nil {
+			return w.fail(fmt.Errorf("keyframe for %s: %w", name, err))
+		}
+	}
+	return nil
+}
+
+func (w *Writer) fail(err error) error {
+	if w.err == nil {
+		w.err = err
+	}
+	return err
+}
+
+// Append adds one event; it may flush a batch or rotate the segment.
+func (w *Writer) Append(ev *Event) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.closed {
+		return errors.New("append: writer is closed")
+	}
+	if !ev.Kind.Valid() {
+		return fmt.Errorf("append: invalid event kind %d", ev.Kind)
+	}
+	for _, c := range w.kindCols[ev.Kind] {
+		c.add(ev, w.rows)
+	}
+	if w.rows == 0 {
+		w.batchFirstTs = ev.Ts
+		w.batchOpened = time.Time{}
+	}
+	w.rows++
+	e := &w.segEntry
+	if e.Rows == 0 || ev.Ts < e.FirstTs {
+		e.FirstTs = ev.Ts
+	}
+	if ev.Ts > e.LastTs {
+		e.LastTs = ev.Ts
+	}
+	e.Rows++
+	w.segByKind[ev.Kind]++
+	w.stats.Events++
+	if ev.Kind == KindHeartbeat {
+		w.countDrops(ev)
+	}
+	if !w.batchDue(ev.Ts) {
+		return nil
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if !w.inKeyframe && w.segmentDue() {
+		return w.Rotate()
+	}
+	return nil
+}
+
+// batchDue reports whether the batch is full: by rows, by the span of its
+// event times, or (checked every 1024 rows, as reading the clock costs
+// more than appending a row) by wall-clock age.
+func (w *Writer) batchDue(ts int64) bool {
+	if w.rows >= w.opts.BatchRows || ts-w.batchFirstTs >= int64(w.opts.BatchMaxAge) {
+		return true
+	}
+	w.sinceClockChk++
+	if w.sinceClockChk < 1024 {
+		return false
+	}
+	w.sinceClockChk = 0
+	now := w.opts.Now()
+	if w.batchOpened.IsZero() {
+		w.batchOpened = now
+		return false
+	}
+	return now.Sub(w.batchOpened) >= w.opts.BatchMaxAge
+}
+
+func (w *Writer) segmentDue() bool {
+	return w.seg.pos >= w.opts.SegmentMaxBytes || w.opts.Now().Sub(w.segOpened) >= w.opts.SegmentMaxAge
+}
+
+// countDrops adds the drops since the previous heartbeat to the segment.
+// Counters are cumulative; one that went down was reset and counts from 0.
+func (w *Writer) countDrops(ev *Event) {
+	if !ev.Null.Has(ColDropsPerCPU) && ev.DropsPerCPU != nil {
+		var total uint64
+		for _, d := range ev.DropsPerCPU {
+			total += d
+		}
+		w.segEntry.KernelDrops += counterDelta(w.lastKernelDrops, total)
+		w.lastKernelDrops = total
+	}
+	if !ev.Null.Has(ColDropsUser) {
+		w.segEntry.UserDrops += counterDelta(w.lastUserDrops, ev.DropsUser)
+		w.lastUserDrops = ev.DropsUser
+	}
+}
+
+func counterDelta(prev, cur uint64) uint64 {
+	if cur >= prev {
+		return cur - prev
+	}
+	return cur
+}
+
+// Flush writes the pending batch (if any) to the current segment.
+func (w *Writer) Flush() error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.rows == 0 || w.seg == nil {
+		return nil
+	}
+	arrs := make([]arrow.Array, NumColumns)
+	for i, c := range w.cols {
+		arrs[i] = c.build(w.rows)
+	}
+	rec := array.NewRecordBatch(currentSchema(), arrs, int64(w.rows))
+	err := w.seg.writeBatch(rec)
+	rec.Release()
+	for i, a := range arrs {
+		a.Release()
+		w.cols[i].reset()
+	}
+	w.rows = 0
+	w.sinceClockChk = 0
+	if err != nil {
+		return w.fail(err)
+	}
+	w.segEntry.Batches++
+	return nil
+}
+
+// Rotate closes the current segment and starts the next one.
+func (w *Writer) Rotate() error {
+	if w.closed {
+		return errors.New("rotate: writer is closed")
+	}
+	if err := w.sealSegment(); err != nil {
+		return err
+	}
+	return w.openSegment(w.segEntry.Seq + 1)
+}
+
+// sealSegment flushes and finishes the current segment and adds its
+// entry to the manifest (written by the caller's next manifest write).
+func (w *Writer) sealSegment() error {
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	size, sum, err := w.seg.finish()
+	w.seg = nil
+	if err != nil {
+		return w.fail(err)
+	}
+	e := w.segEntry
+	e.Size, e.Sha256 = size, sum
+	e.ClosedNs = w.opts.Now().UnixNano()
+	e.RowsByKind = map[string]uint64{}
+	for k, n := range w.segByKind {
+		if n > 0 {
+			e.RowsByKind[Kind(k).String()] = n
+			w.stats.EventsByKind[Kind(k)] += n
+		}
+	}
+	e.PrevHash = w.manifest.HeaderHash
+	if n := len(w.manifest.Segments); n > 0 {
+		e.PrevHash = w.manifest.Segments[n-1].Hash
+	}
+	e.Hash = e.computeHash()
+	w.manifest.Segments = append(w.manifest.Segments, e)
+	w.manifest.Open = ""
+	w.stats.Bytes += size
+	return nil
+}
+
+// prune applies retention to sealed segments, oldest first. Only a prefix
+// of the ring is ever pruned, and nothing while frozen.
+func (w *Writer) prune() {
+	o := w.opts
+	if w.frozen.Load() || (o.MaxTotalBytes <= 0 && o.MaxAge <= 0) {
+		return
+	}
+	now := o.Now()
+	var total int64
+	for _, e := range w.manifest.Segments {
+		if !e.Pruned {
+			total += e.Size
+		}
+	}
+	for i := range w.manifest.Segments {
+		e := &w.manifest.Segments[i]
+		if e.Pruned {
+			continue
+		}
+		reason := ""
+		switch {
+		case o.MaxTotalBytes > 0 && total > o.MaxTotalBytes:
+			reason = PrunedMaxTotalBytes
+		case o.MaxAge > 0 && now.Sub(time.Unix(0, e.ClosedNs)) > o.MaxAge:
+			reason = PrunedMaxAge
+		default:
+			return
+		}
+		if err := os.Remove(filepath.Join(o.Dir, e.File)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			// Leave it listed as present; the next rotation retries.
+			return
+		}
+		e.Pruned, e.PrunedReason, e.PrunedNs = true, reason, now.UnixNano()
+		total -= e.Size
+		w.stats.Bytes -= e.Size
+		w.stats.Pruned++
+	}
+}
+
+// SetFrozen stops (true) or resumes (false) retention pruning. It takes
+// effect at the next rotation and is recorded in the manifest then.
+func (w *Writer) SetFrozen(frozen bool) { w.frozen.Store(frozen) }
+
+// Close flushes, finishes the segment and rewrites the manifest.
+func (w *Writer) Close() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	defer w.releaseDicts()
+	if w.err != nil {
+		if w.seg != nil {
+			w.seg.abandon()
+		}
+		return w.err
+	}
+	if err := w.sealSegment(); err != nil {
+		return err
+	}
+	w.manifest.Frozen = w.frozen.Load()
+	if err := writeManifest(w.opts.Dir, w.manifest); err != nil {
+		return w.fail(err)
+	}
+	return nil
+}
+
+func (w *Writer) releaseDicts() {
+	for _, c := range w.cols {
+		switch d := c.(type) {
+		case *dictCol:
+			d.resetDict()
+		case *kindCol:
+			d.dict.Release()
+		}
+	}
+}
+
+// Stats returns the running totals. Bytes counts sealed, unpruned
+// segments and what the current segment holds on disk so far.
+func (w *Writer) Stats() Stats {
+	s := w.stats
+	s.EventsByKind = make(map[Kind]uint64, len(w.stats.EventsByKind))
+	for k, n := range w.stats.EventsByKind {
+		s.EventsByKind[k] = n
+	}
+	for k, n := range w.segByKind {
+		if n > 0 && w.seg != nil {
+			s.EventsByKind[Kind(k)] += n
+		}
+	}
+	if w.seg != nil {
+		s.Bytes += w.seg.pos
+	}
+	return s
+}
+
+// Manifest returns a copy of the manifest as last written or about to be.
+func (w *Writer) Manifest() Manifest {
+	m := *w.manifest
+	m.Segments = append([]SegmentEntry(nil), w.manifest.Segments...)
+	return m
+}
