@@ -1,0 +1,573 @@
+package state
+
+import (
+	"github.com/rewind-sh/rewind/format"
+)
+
+// Clone flags the table interprets.
+const (
+	cloneParent = 0x00008000
+	cloneThread = 0x00010000
+)
+
+// DefaultGrace is how many exited processes stay readable for late
+// lookups (children whose parent exited first, alerts raised on an exit).
+const DefaultGrace = 4096
+
+// User is one user account from the recording's user rows.
+type User struct {
+	UID   uint32
+	Name  string
+	Home  string
+	Shell string
+}
+
+// Hash is the result of hashing one executable identity.
+type Hash struct {
+	Sha256 string // "" when it could not be hashed
+	Source string // proc_exe, path, cache; or gone, changed, error
+	Error  string
+}
+
+// Stats count what the table has seen; they explain gaps in enrichment.
+type Stats struct {
+	Live, Exited    int
+	Learned         uint64 // processes first met as the actor of an event
+	Keyframes       uint64 // keyframe rows applied
+	Reconciled      uint64 // processes dropped because a keyframe lacked them
+	Forks, Execs    uint64
+	Exits           uint64
+	Hashes          int
+	Users, Groups   int
+	FDsEvicted      uint64
+	UnknownParents  uint64 // forks whose parent the table did not know
+	IgnoredThreads  uint64 // thread creations and thread exits
+	PendingExitDone uint64
+}
+
+// Table is the process table rebuilt during a replay. Feed it every row
+// in time order with Apply; it is not safe for concurrent use.
+type Table struct {
+	procs  map[int32]*Process
+	exited map[int32]*Process
+	grace  []*Process // FIFO of exited processes, at most MaxGrace
+	users  map[uint32]User
+	groups map[uint32]string
+	hashes map[ExeKey]Hash
+
+	// MaxFDs bounds each process's fd table; MaxGrace the exited set.
+	MaxFDs   int
+	MaxGrace int
+
+	pendingExit *Process // removed at the start of the next Apply
+
+	segment      string
+	inKeyframe   bool
+	keyframeMark uint64
+	sawEvents    bool // a non-keyframe row was applied since the last keyframe block
+
+	stats Stats
+}
+
+// NewTable returns an empty table with default bounds.
+func NewTable() *Table {
+	return &Table{
+		procs:    make(map[int32]*Process, 1024),
+		exited:   make(map[int32]*Process, 256),
+		users:    make(map[uint32]User),
+		groups:   make(map[uint32]string),
+		hashes:   make(map[ExeKey]Hash),
+		MaxFDs:   DefaultMaxFDs,
+		MaxGrace: DefaultGrace,
+	}
+}
+
+// Stats returns the running counters.
+func (t *Table) Stats() Stats {
+	s := t.stats
+	s.Live = len(t.procs)
+	s.Exited = len(t.exited)
+	s.Hashes = len(t.hashes)
+	s.Users = len(t.users)
+	s.Groups = len(t.groups)
+	return s
+}
+
+// BeginSegment tells the table that the following rows come from the
+// named segment, so that its leading keyframe rows reconcile the table.
+func (t *Table) BeginSegment(name string) {
+	if name != t.segment {
+		t.segment = name
+		t.endKeyframe()
+		t.inKeyframe = false
+	}
+}
+
+// Lookup returns the process pid, live or in the grace set.
+func (t *Table) Lookup(pid int32) *Process {
+	if p := t.procs[pid]; p != nil {
+		return p
+	}
+	return t.exited[pid]
+}
+
+// Parent returns p's parent, or nil when it is unknown or p is its own
+// parent (pid 0/1 edge cases).
+func (t *Table) Parent(p *Process) *Process {
+	if p == nil || p.Ppid == p.Pid || p.Ppid <= 0 {
+		return nil
+	}
+	return t.Lookup(p.Ppid)
+}
+
+// Ancestor returns the n-th ancestor of p (0 is p itself, 1 its parent),
+// or nil when the chain is broken before that.
+func (t *Table) Ancestor(p *Process, n int) *Process {
+	for ; n > 0 && p != nil; n-- {
+		p = t.Parent(p)
+	}
+	return p
+}
+
+// maxLineage bounds ancestor walks, which also protects against a cycle
+// left by pid reuse.
+const maxLineage = 64
+
+// Ancestors calls fn for each ancestor of p, parent first, until fn
+// returns false or the chain ends.
+func (t *Table) Ancestors(p *Process, fn func(*Process) bool) {
+	for i := 0; i < maxLineage; i++ {
+		p = t.Parent(p)
+		if p == nil || !fn(p) {
+			return
+		}
+	}
+}
+
+// User returns the account for uid, if a user row named it.
+func (t *Table) User(uid uint32) (User, bool) {
+	u, ok := t.users[uid]
+	return u, ok
+}
+
+// Group returns the group name for gid, if a group row named it.
+func (t *Table) Group(gid uint32) (string, bool) {
+	g, ok := t.groups[gid]
+	return g, ok
+}
+
+// Hash returns the exe_hash result for p's executable identity, if an
+// exe_hash row for it has been seen so far.
+func (t *Table) Hash(p *Process) (Hash, bool) {
+	if p == nil || !p.Exe.Known {
+		return Hash{}, false
+	}
+	h, ok := t.hashes[p.Exe.Key()]
+	return h, ok
+}
+
+// Apply updates the table with row i and returns the process the row is
+// about (its actor), as of the row's time: after an exec it is the new
+// image; on an exit row it is the exiting process, removed only when the
+// next row is applied. Rows that are not about a process (exe_hash,
+// user, group, heartbeat) return nil.
+func (t *Table) Apply(r *Rows, i int) *Process {
+	if t.pendingExit != nil {
+		t.retire(t.pendingExit)
+		t.pendingExit = nil
+	}
+	kindName, _ := r.Str(format.ColKind, i)
+	kind := kindOf(kindName)
+	if kind == format.KindKeyframe {
+		if !t.inKeyframe {
+			t.inKeyframe = true
+			t.keyframeMark++
+		}
+		return t.applyKeyframe(r, i)
+	}
+	if t.inKeyframe {
+		t.endKeyframe()
+		t.inKeyframe = false
+	}
+	switch kind {
+	case format.KindExeHash:
+		t.applyHash(r, i)
+		return nil
+	case format.KindUser:
+		t.applyUser(r, i)
+		return nil
+	case format.KindGroup:
+		t.applyGroup(r, i)
+		return nil
+	case format.KindHeartbeat, format.KindInvalid:
+		return nil
+	}
+	t.sawEvents = true
+	p := t.actor(r, i)
+	switch kind {
+	case format.KindFork:
+		t.applyFork(r, i, p)
+	case format.KindExec:
+		t.applyExec(r, i, p)
+	case format.KindExit:
+		t.applyExit(r, i, p)
+	case format.KindOpen, format.KindNet, format.KindSecurity:
+		t.trackFD(r, i, p, kind)
+	}
+	return p
+}
+
+// kindOf maps a kind name to its Kind without allocating; the names are
+// few, so a switch beats a map.
+func kindOf(s string) format.Kind {
+	switch s {
+	case "exec":
+		return format.KindExec
+	case "fork":
+		return format.KindFork
+	case "exit":
+		return format.KindExit
+	case "open":
+		return format.KindOpen
+	case "file":
+		return format.KindFile
+	case "net":
+		return format.KindNet
+	case "security":
+		return format.KindSecurity
+	case "exe_hash":
+		return format.KindExeHash
+	case "keyframe":
+		return format.KindKeyframe
+	case "heartbeat":
+		return format.KindHeartbeat
+	case "user":
+		return format.KindUser
+	case "group":
+		return format.KindGroup
+	}
+	return format.KindInvalid
+}
+
+// actor returns the process of the row's pid, creating a partial entry
+// from the row's common columns when the table has never seen it, and
+// refreshing the columns every row carries (they are kernel truth at the
+// row's time).
+func (t *Table) actor(r *Rows, i int) *Process {
+	pid64, ok := r.Int(format.ColPid, i)
+	if !ok {
+		return nil
+	}
+	pid := int32(pid64)
+	p := t.procs[pid]
+	if p == nil {
+		p = &Process{Pid: pid, Source: FromEvent}
+		t.fillCommon(p, r, i)
+		t.procs[pid] = p
+		delete(t.exited, pid)
+		t.stats.Learned++
+		return p
+	}
+	if v, ok := r.Int(format.ColPpid, i); ok && int32(v) != p.Ppid {
+		p.Ppid = int32(v)
+	}
+	if v, ok := r.Str(format.ColComm, i); ok && v != p.Comm {
+		p.Comm = clone(v)
+	}
+	if v, ok := r.Str(format.ColExePath, i); ok && v != p.ExePath {
+		p.ExePath = clone(v)
+	}
+	if v, ok := r.Uint(format.ColUID, i); ok {
+		p.UID = uint32(v)
+	}
+	if v, ok := r.Uint(format.ColEUID, i); ok {
+		p.EUID = uint32(v)
+	}
+	return p
+}
+
+// fillCommon copies the columns common to every process row.
+func (t *Table) fillCommon(p *Process, r *Rows, i int) {
+	if v, ok := r.Int(format.ColPpid, i); ok {
+		p.Ppid = int32(v)
+	}
+	if v, ok := r.Int(format.ColVpid, i); ok {
+		p.Vpid = int32(v)
+	}
+	if v, ok := r.Uint(format.ColUID, i); ok {
+		p.UID = uint32(v)
+	}
+	if v, ok := r.Uint(format.ColGID, i); ok {
+		p.GID = uint32(v)
+	}
+	if v, ok := r.Uint(format.ColEUID, i); ok {
+		p.EUID = uint32(v)
+	}
+	if v, ok := r.Uint(format.ColEGID, i); ok {
+		p.EGID = uint32(v)
+	}
+	if v, ok := r.Uint(format.ColLoginUID, i); ok {
+		p.LoginUID = uint32(v)
+	}
+	if v, ok := r.Str(format.ColComm, i); ok {
+		p.Comm = clone(v)
+	}
+	if v, ok := r.Str(format.ColExePath, i); ok {
+		p.ExePath = clone(v)
+	}
+	if v, ok := r.Uint(format.ColExeDev, i); ok {
+		p.Exe.Dev = v
+	}
+	if v, ok := r.Uint(format.ColExeIno, i); ok {
+		p.Exe.Ino = v
+	}
+	if v, ok := r.Uint(format.ColPidNs, i); ok {
+		p.PidNs = uint32(v)
+	}
+	if v, ok := r.Uint(format.ColMntNs, i); ok {
+		p.MntNs = uint32(v)
+	}
+	if v, ok := r.Uint(format.ColNetNs, i); ok {
+		p.NetNs = uint32(v)
+	}
+	if v, ok := r.Uint(format.ColUserNs, i); ok {
+		p.UserNs = uint32(v)
+	}
+	if v, ok := r.Str(format.ColContainerID, i); ok {
+		p.ContainerID = clone(v)
+	} else {
+		p.ContainerID = ""
+	}
+}
+
+// fillImage copies the exec/keyframe columns: everything an exec replaces.
+func (t *Table) fillImage(p *Process, r *Rows, i int) {
+	t.fillCommon(p, r, i)
+	p.Argv = r.Strings(format.ColArgv, i, nil)
+	p.Env = r.Strings(format.ColEnv, i, nil)
+	p.Cwd = cloneCol(r, format.ColCwd, i)
+	p.Interpreter = cloneCol(r, format.ColInterpreter, i)
+	p.CgroupPath = cloneCol(r, format.ColCgroupPath, i)
+	p.ContainerRuntime = cloneCol(r, format.ColContainerRuntime, i)
+	if v, ok := r.Uint(format.ColTTY, i); ok {
+		p.TTY = uint32(v)
+	}
+	if v, ok := r.Int(format.ColSid, i); ok {
+		p.Sid = int32(v)
+	}
+	if v, ok := r.Int(format.ColPgid, i); ok {
+		p.Pgid = int32(v)
+	}
+	if v, ok := r.Int(format.ColVpgid, i); ok {
+		p.Vpgid = int32(v)
+	}
+	e := Exe{Dev: p.Exe.Dev, Ino: p.Exe.Ino, Known: true}
+	e.Ctime, _ = r.Int(format.ColExeCtime, i)
+	e.Mtime, _ = r.Int(format.ColExeMtime, i)
+	e.Size, _ = r.Int(format.ColExeSize, i)
+	if v, ok := r.Uint(format.ColExeMode, i); ok {
+		e.Mode = uint32(v)
+	}
+	if v, ok := r.Uint(format.ColExeUID, i); ok {
+		e.UID = uint32(v)
+	}
+	if v, ok := r.Uint(format.ColExeGID, i); ok {
+		e.GID = uint32(v)
+	}
+	e.UpperLayer, _ = r.Bool(format.ColExeUpperLayer, i)
+	e.LowerLayer, _ = r.Bool(format.ColExeLowerLayer, i)
+	e.FromMemfd, _ = r.Bool(format.ColExeFromMemfd, i)
+	e.Writable, _ = r.Bool(format.ColExeWritable, i)
+	p.Exe = e
+	var capsKnown bool
+	if v, ok := r.Uint(format.ColCapEffective, i); ok {
+		p.CapEffective, capsKnown = v, true
+	}
+	if v, ok := r.Uint(format.ColCapPermitted, i); ok {
+		p.CapPermitted, capsKnown = v, true
+	}
+	if v, ok := r.Uint(format.ColCapInheritable, i); ok {
+		p.CapInheritable, capsKnown = v, true
+	}
+	p.CapsKnown = capsKnown
+	if v, ok := r.Int(format.ColPidnsInitStartTs, i); ok {
+		p.PidnsInitStartTs = v
+	}
+	if v, ok := r.Int(format.ColStartTs, i); ok {
+		p.StartTs = v
+	}
+}
+
+func cloneCol(r *Rows, c format.ColumnID, i int) string {
+	v, _ := r.Str(c, i)
+	return clone(v)
+}
+
+func (t *Table) applyKeyframe(r *Rows, i int) *Process {
+	t.stats.Keyframes++
+	pid64, ok := r.Int(format.ColPid, i)
+	if !ok {
+		return nil
+	}
+	pid := int32(pid64)
+	p := t.procs[pid]
+	if p == nil {
+		p = &Process{Pid: pid, Source: FromKeyframe}
+		t.procs[pid] = p
+		delete(t.exited, pid)
+	}
+	t.fillImage(p, r, i)
+	p.keyframeMark = t.keyframeMark
+	return p
+}
+
+// endKeyframe closes a block of keyframe rows: processes the table holds
+// that the keyframe did not list have exited unseen (their exit was lost
+// or fell outside the scan), so they move to the grace set. The first
+// keyframe of a replay has nothing to reconcile against.
+func (t *Table) endKeyframe() {
+	if !t.inKeyframe || !t.sawEvents {
+		return
+	}
+	for pid, p := range t.procs {
+		if p.keyframeMark != t.keyframeMark {
+			delete(t.procs, pid)
+			t.toGrace(p)
+			t.stats.Reconciled++
+		}
+	}
+	t.sawEvents = false
+}
+
+func (t *Table) applyFork(r *Rows, i int, parent *Process) {
+	child64, ok := r.Int(format.ColChildPid, i)
+	if !ok || parent == nil {
+		return
+	}
+	if ret, ok := r.Int(format.ColRet, i); ok && ret < 0 {
+		return // the fork failed: no child
+	}
+	flags, _ := r.Uint(format.ColCloneFlags, i)
+	child := int32(child64)
+	if child == parent.Pid || flags&cloneThread != 0 {
+		t.stats.IgnoredThreads++
+		return
+	}
+	t.stats.Forks++
+	if parent.Source == FromEvent {
+		t.stats.UnknownParents++
+	}
+	ts, _ := r.Int(format.ColTs, i)
+	c := parent.clone()
+	c.Pid = child
+	c.Ppid = parent.Pid
+	if flags&cloneParent != 0 {
+		c.Ppid = parent.Ppid
+	}
+	c.Vpid = 0 // unknown until the child's own rows say
+	c.StartTs = ts
+	c.ExecTs = 0
+	c.Source = FromFork
+	if v, ok := r.Int(format.ColPidnsInitStartTs, i); ok {
+		c.PidnsInitStartTs = v
+	}
+	t.procs[child] = c
+	delete(t.exited, child)
+}
+
+func (t *Table) applyExec(r *Rows, i int, p *Process) {
+	if p == nil {
+		return
+	}
+	if ret, ok := r.Int(format.ColRet, i); ok && ret != 0 {
+		return // a failed exec keeps the old image
+	}
+	t.stats.Execs++
+	startTs := p.StartTs
+	pidnsStart := p.PidnsInitStartTs
+	t.fillImage(p, r, i)
+	// The exec row may lack the start time (older recorders): keep the
+	// fork time the table saw.
+	if p.StartTs == 0 {
+		p.StartTs = startTs
+	}
+	if p.PidnsInitStartTs == 0 {
+		p.PidnsInitStartTs = pidnsStart
+	}
+	p.ExecTs, _ = r.Int(format.ColTs, i)
+	if p.Source == FromEvent {
+		p.Source = FromExec
+	}
+}
+
+func (t *Table) applyExit(r *Rows, i int, p *Process) {
+	if p == nil {
+		return
+	}
+	tid, _ := r.Int(format.ColTid, i)
+	if int32(tid) != p.Pid {
+		t.stats.IgnoredThreads++
+		return
+	}
+	t.stats.Exits++
+	p.ExitTs, _ = r.Int(format.ColTs, i)
+	t.pendingExit = p
+}
+
+// retire moves an exited process from the live map to the grace set.
+func (t *Table) retire(p *Process) {
+	if t.procs[p.Pid] == p {
+		delete(t.procs, p.Pid)
+	}
+	t.toGrace(p)
+	t.stats.PendingExitDone++
+}
+
+func (t *Table) toGrace(p *Process) {
+	p.fds = fdTable{} // nothing reads an exited process's fds
+	t.exited[p.Pid] = p
+	t.grace = append(t.grace, p)
+	for len(t.grace) > t.MaxGrace {
+		old := t.grace[0]
+		t.grace[0] = nil
+		t.grace = t.grace[1:]
+		if t.exited[old.Pid] == old {
+			delete(t.exited, old.Pid)
+		}
+	}
+}
+
+func (t *Table) applyHash(r *Rows, i int) {
+	var k ExeKey
+	k.Dev, _ = r.Uint(format.ColExeDev, i)
+	k.Ino, _ = r.Uint(format.ColExeIno, i)
+	k.Ctime, _ = r.Int(format.ColExeCtime, i)
+	k.Mtime, _ = r.Int(format.ColExeMtime, i)
+	k.Size, _ = r.Int(format.ColExeSize, i)
+	t.hashes[k] = Hash{
+		Sha256: cloneCol(r, format.ColSha256, i),
+		Source: cloneCol(r, format.ColHashSource, i),
+		Error:  cloneCol(r, format.ColHashError, i),
+	}
+}
+
+func (t *Table) applyUser(r *Rows, i int) {
+	uid, ok := r.Uint(format.ColUID, i)
+	if !ok {
+		return
+	}
+	t.users[uint32(uid)] = User{
+		UID:   uint32(uid),
+		Name:  cloneCol(r, format.ColUserName, i),
+		Home:  cloneCol(r, format.ColUserHome, i),
+		Shell: cloneCol(r, format.ColUserShell, i),
+	}
+}
+
+func (t *Table) applyGroup(r *Rows, i int) {
+	gid, ok := r.Uint(format.ColGID, i)
+	if !ok {
+		return
+	}
+	t.groups[uint32(gid)] = cloneCol(r, format.ColGroupName, i)
+}
