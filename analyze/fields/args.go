@@ -211,21 +211,26 @@ var paramText = map[string]func(e *Event) (string, bool){
 		}
 		return intText(e, format.ColTid)
 	},
-	"ptid":    func(e *Event) (string, bool) { return intText(e, format.ColPpid) },
-	"sig":     func(e *Event) (string, bool) { return sigText(e) },
-	"status":  func(e *Event) (string, bool) { return intText(e, format.ColExitCode) },
-	"option":  func(e *Event) (string, bool) { return intText(e, format.ColOp) },
-	"cmd":     func(e *Event) (string, bool) { return intText(e, format.ColOp) },
-	"length":  func(e *Event) (string, bool) { return uintText(e, format.ColLen) },
-	"prot":    func(e *Event) (string, bool) { v, ok := e.u64(format.ColProt); return renderFlags(v, protNames, "PROT_NONE"), ok },
-	"exe":     func(e *Event) (string, bool) { a := execArgv(e); return first(a), len(a) > 0 },
-	"args":    func(e *Event) (string, bool) { a := execArgv(e); return joinArgs(a), len(a) > 0 },
-	"cwd":     func(e *Event) (string, bool) { return e.str(format.ColCwd) },
-	"comm":    func(e *Event) (string, bool) { return e.str(format.ColComm) },
-	"env":     func(e *Event) (string, bool) { return strings.Join(e.Rows.Strings(format.ColEnv, e.Row, nil), " "), true },
-	"tty":     func(e *Event) (string, bool) { return uintText(e, format.ColTTY) },
-	"vpgid":   func(e *Event) (string, bool) { return intText(e, format.ColVpgid) },
-	"pgid":    func(e *Event) (string, bool) { return intText(e, format.ColPgid) },
+	"ptid":   func(e *Event) (string, bool) { return intText(e, format.ColPpid) },
+	"sig":    func(e *Event) (string, bool) { return sigText(e) },
+	"status": func(e *Event) (string, bool) { return intText(e, format.ColExitCode) },
+	"option": func(e *Event) (string, bool) { return intText(e, format.ColOp) },
+	"cmd":    func(e *Event) (string, bool) { return intText(e, format.ColOp) },
+	"length": func(e *Event) (string, bool) { return uintText(e, format.ColLen) },
+	"prot": func(e *Event) (string, bool) {
+		v, ok := e.u64(format.ColProt)
+		return renderFlags(v, protNames, "PROT_NONE"), ok
+	},
+	"exe":  func(e *Event) (string, bool) { a := execArgv(e); return first(a), len(a) > 0 },
+	"args": func(e *Event) (string, bool) { a := execArgv(e); return joinArgs(a), len(a) > 0 },
+	"cwd":  func(e *Event) (string, bool) { return e.str(format.ColCwd) },
+	"comm": func(e *Event) (string, bool) { return e.str(format.ColComm) },
+	"env": func(e *Event) (string, bool) {
+		return strings.Join(e.Rows.Strings(format.ColEnv, e.Row, nil), " "), true
+	},
+	"tty":      func(e *Event) (string, bool) { return uintText(e, format.ColTTY) },
+	"vpgid":    func(e *Event) (string, bool) { return intText(e, format.ColVpgid) },
+	"pgid":     func(e *Event) (string, bool) { return intText(e, format.ColPgid) },
 	"loginuid": func(e *Event) (string, bool) { return intText(e, format.ColLoginUID) },
 	"cap_inheritable": func(e *Event) (string, bool) {
 		v, ok := e.u64(format.ColCapInheritable)

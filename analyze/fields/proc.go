@@ -419,7 +419,9 @@ func procFields() []*Field {
 		ours(intF("proc.exe.size", kAny, "Size in bytes of the executable when it was exec'd.",
 			procInt(func(p *state.Process) (int64, bool) { return p.Exe.Size, p.Exe.Known }))),
 		ours(strF("proc.exe.mode", kAny, "Mode of the executable file in octal (type and permission bits).",
-			procStr(func(p *state.Process) (string, bool) { return octal(uint64(p.Exe.Mode)), p.Exe.Known && p.Exe.Mode != 0 }))),
+			procStr(func(p *state.Process) (string, bool) {
+				return octal(uint64(p.Exe.Mode)), p.Exe.Known && p.Exe.Mode != 0
+			}))),
 		ours(intF("proc.exe.uid", kAny, "Owner uid of the executable file.",
 			procInt(func(p *state.Process) (int64, bool) { return int64(p.Exe.UID), p.Exe.Known }))),
 		ours(strF("proc.exe.script", kAny, "Path of the script when the exec ran a #! script (proc.exepath is then the interpreter).",
@@ -463,4 +465,3 @@ func threadFields() []*Field {
 		unavailable("thread.pfminor", cond.TypeUint64, reasonUsage, "Minor page faults of the thread."),
 	}
 }
-
