@@ -17,7 +17,7 @@ type fakeKernel struct {
 	ringErr    error
 }
 
-func (f *fakeKernel) DropsPerCPU() ([]uint64, error)   { return f.drops, f.dropsErr }
+func (f *fakeKernel) DropsPerCPU() ([]uint64, error)     { return f.drops, f.dropsErr }
 func (f *fakeKernel) RingUsage() (uint64, uint64, error) { return f.used, f.size, f.ringErr }
 
 func TestHeartbeat(t *testing.T) {

@@ -80,9 +80,9 @@ func TestProcessTableReconcile(t *testing.T) {
 
 	scan := []format.Event{
 		{Pid: 1, StartTs: 1_000_000_000, State: "R", ExePath: "/sbin/init"},
-		{Pid: 50, StartTs: 9_000_000_000, ExePath: "/bin/new"},                         // pid reused
+		{Pid: 50, StartTs: 9_000_000_000, ExePath: "/bin/new"},                            // pid reused
 		{Pid: 60, StartTs: 3_000_000_000, State: "S", ExePath: "/bin/proc-view", Vpid: 6}, // same process, ticks truncated
-		{Pid: 80, StartTs: 5_000_000_000, ExePath: "/bin/missed"},                       // fork event lost
+		{Pid: 80, StartTs: 5_000_000_000, ExePath: "/bin/missed"},                         // fork event lost
 	}
 	tab.Reconcile(scan)
 	tests := []struct {
