@@ -1,0 +1,303 @@
+package format
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCreateRefusesAnExistingRecording(t *testing.T) {
+	dir := writeRecording(t, 1, 3, WriterOptions{})
+	if _, err := Create(WriterOptions{Dir: dir}); err == nil || !strings.Contains(err.Error(), "already holds a recording") {
+		t.Fatalf("Create on a recording: err = %v", err)
+	}
+}
+
+func TestFilesArePrivate(t *testing.T) {
+	dir := writeRecording(t, 2, 3, WriterOptions{})
+	if mode := mustStat(t, dir).Mode().Perm(); mode != 0o700 {
+		t.Errorf("directory mode %o, want 700", mode)
+	}
+	for _, name := range append(segFiles(t, dir), ManifestName) {
+		if mode := mustStat(t, filepath.Join(dir, name)).Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s mode %o, want 600", name, mode)
+		}
+	}
+}
+
+func TestAppendRejectsInvalidKind(t *testing.T) {
+	w, err := Create(WriterOptions{Dir: filepath.Join(t.TempDir(), "rec")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.Append(&Event{Ts: 1}); err == nil {
+		t.Fatal("Append accepted an event without a kind")
+	}
+}
+
+func TestRotation(t *testing.T) {
+	tests := []struct {
+		name string
+		opts WriterOptions
+		tick time.Duration // clock advance per event
+		rows int
+		min  int // at least this many segments
+	}{
+		{"a size limit rotates when the segment grows past it", WriterOptions{SegmentMaxBytes: 20 << 10, BatchRows: 50}, 0, 2000, 3},
+		{"an age limit rotates when the segment gets old", WriterOptions{SegmentMaxAge: time.Minute, BatchRows: 10}, time.Second, 400, 6},
+		{"without limits one segment holds everything", WriterOptions{BatchRows: 50}, 0, 2000, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newClock()
+			tt.opts.Dir, tt.opts.Now = filepath.Join(t.TempDir(), "rec"), clock.now
+			w, err := Create(tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < tt.rows; i++ {
+				clock.advance(tt.tick)
+				if err := w.Append(fullEvent(KindOpen, i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			rec, err := Open(tt.opts.Dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(rec.Manifest.Segments); n < tt.min || (tt.min == 1 && n != 1) {
+				t.Errorf("%d segments, want at least %d", n, tt.min)
+			}
+			if got := countRows(t, rec, ScanOptions{}); got != tt.rows {
+				t.Errorf("read %d rows, wrote %d", got, tt.rows)
+			}
+		})
+	}
+}
+
+func TestKeyframeStartsEverySegment(t *testing.T) {
+	calls := 0
+	opts := WriterOptions{Keyframe: func(emit func(*Event) error) error {
+		calls++
+		for pid := int32(1); pid <= 3; pid++ {
+			ev := fullEvent(KindKeyframe, int(pid))
+			ev.Pid = pid
+			if err := emit(ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
+	dir := writeRecording(t, 3, 10, opts)
+	if calls != 3 {
+		t.Errorf("keyframe called %d times, want 3", calls)
+	}
+	rec, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range rec.Manifest.Segments {
+		if e.RowsByKind["keyframe"] != 3 {
+			t.Errorf("%s: %d keyframe rows, want 3", e.File, e.RowsByKind["keyframe"])
+		}
+	}
+	// The first rows of each segment are the keyframe.
+	err = rec.Scan(ScanOptions{}, func(b *Batch) error {
+		if b.Index == 0 && b.Kind(0) != KindKeyframe {
+			t.Errorf("%s starts with %s", b.Segment, b.Kind(0))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRetention(t *testing.T) {
+	tests := []struct {
+		name       string
+		opts       WriterOptions
+		freeze     bool
+		wantPruned []string
+		reason     string
+	}{
+		{"a total size below one segment prunes every sealed segment", WriterOptions{MaxTotalBytes: 1}, false,
+			[]string{"seg-00000001.arrow", "seg-00000002.arrow", "seg-00000003.arrow", "seg-00000004.arrow", "seg-00000005.arrow"}, PrunedMaxTotalBytes},
+		{"age prunes segments closed long ago", WriterOptions{MaxAge: 50 * time.Minute}, false,
+			[]string{"seg-00000001.arrow", "seg-00000002.arrow", "seg-00000003.arrow"}, PrunedMaxAge},
+		{"a frozen writer prunes nothing", WriterOptions{MaxTotalBytes: 1, MaxAge: time.Minute}, true, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newClock()
+			tt.opts.Dir, tt.opts.Now = filepath.Join(t.TempDir(), "rec"), clock.now
+			w, err := Create(tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.SetFrozen(tt.freeze)
+			for s := 0; s < 5; s++ {
+				for i := 0; i < 20; i++ {
+					if err := w.Append(fullEvent(KindOpen, s*20+i)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				clock.advance(30 * time.Minute)
+				if err := w.Rotate(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			m, err := ReadManifest(tt.opts.Dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(m.Segments) != 6 {
+				t.Fatalf("%d segments in the manifest, want 6 (pruned ones stay listed)", len(m.Segments))
+			}
+			var pruned []string
+			for _, e := range m.Segments {
+				_, statErr := os.Stat(filepath.Join(tt.opts.Dir, e.File))
+				if e.Pruned {
+					pruned = append(pruned, e.File)
+					if e.PrunedReason != tt.reason {
+						t.Errorf("%s pruned for %q, want %q", e.File, e.PrunedReason, tt.reason)
+					}
+					if statErr == nil {
+						t.Errorf("%s marked pruned but still on disk", e.File)
+					}
+				} else if statErr != nil {
+					t.Errorf("%s kept in the manifest but gone: %v", e.File, statErr)
+				}
+			}
+			if !reflect.DeepEqual(pruned, tt.wantPruned) {
+				t.Errorf("pruned %v, want %v", pruned, tt.wantPruned)
+			}
+			if m.Frozen != tt.freeze {
+				t.Errorf("manifest frozen = %v, want %v", m.Frozen, tt.freeze)
+			}
+			rep, err := Verify(tt.opts.Dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rep.Intact {
+				t.Errorf("verify after pruning: %v", rep.Problems)
+			}
+		})
+	}
+}
+
+func TestUnfreezeResumesPruning(t *testing.T) {
+	clock := newClock()
+	dir := filepath.Join(t.TempDir(), "rec")
+	w, err := Create(WriterOptions{Dir: dir, Now: clock.now, MaxTotalBytes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.SetFrozen(true)
+	for s := 0; s < 3; s++ {
+		if err := w.Append(fullEvent(KindExec, s)); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Rotate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := w.Stats().Pruned; got != 0 {
+		t.Fatalf("frozen writer pruned %d segments", got)
+	}
+	w.SetFrozen(false)
+	if err := w.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.Stats().Pruned; got != 4 {
+		t.Errorf("after unfreezing, pruned %d segments, want 4", got)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestManifestCountsAndDrops(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "rec")
+	w, err := Create(WriterOptions{Dir: dir, Now: newClock().now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb := func(kernel []uint64, user uint64) {
+		t.Helper()
+		if err := w.Append(&Event{Kind: KindHeartbeat, Ts: 5, DropsPerCPU: kernel, DropsUser: user}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hb([]uint64{1, 2}, 0)
+	if err := w.Append(fullEvent(KindExec, 1)); err != nil {
+		t.Fatal(err)
+	}
+	hb([]uint64{4, 2}, 5)
+	if err := w.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	hb([]uint64{4, 10}, 6)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type drops struct{ kernel, user uint64 }
+	got := []drops{{m.Segments[0].KernelDrops, m.Segments[0].UserDrops}, {m.Segments[1].KernelDrops, m.Segments[1].UserDrops}}
+	if want := []drops{{6, 5}, {8, 1}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("drops per segment %v, want %v", got, want)
+	}
+	if want := map[string]uint64{"heartbeat": 2, "exec": 1}; !reflect.DeepEqual(m.Segments[0].RowsByKind, want) {
+		t.Errorf("rows by kind %v, want %v", m.Segments[0].RowsByKind, want)
+	}
+}
+
+func TestRetentionKeepsTheNewestWithinTheSizeLimit(t *testing.T) {
+	// Learn the size of a segment, then allow two and a half of them.
+	probe, err := ReadManifest(writeRecording(t, 1, 20, WriterOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit := probe.Segments[0].Size * 5 / 2
+	dir := writeRecording(t, 8, 20, WriterOptions{MaxTotalBytes: limit})
+	m, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept int64
+	var pruned []string
+	for _, e := range m.Segments[:len(m.Segments)-1] { // the last was sealed by Close, after pruning
+		if e.Pruned {
+			pruned = append(pruned, e.File)
+		} else {
+			kept += e.Size
+		}
+	}
+	want := []string{"seg-00000001.arrow", "seg-00000002.arrow", "seg-00000003.arrow", "seg-00000004.arrow", "seg-00000005.arrow"}
+	if !reflect.DeepEqual(pruned, want) {
+		t.Errorf("pruned %v, want %v", pruned, want)
+	}
+	if kept > limit {
+		t.Errorf("kept %d bytes, limit %d", kept, limit)
+	}
+	rec, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := countRows(t, rec, ScanOptions{}); got != 3*20 {
+		t.Errorf("read %d rows from the kept segments, want 60", got)
+	}
+}
