@@ -23,49 +23,74 @@ const repoRoot = ".."
 // attached and events flow (cmd/record prints it after attach).
 var readyLine = regexp.MustCompile(`(?i)^rewind-record: recording`)
 
-// build holds the binaries built once per test run, by TestMain.
-var build struct {
-	once     sync.Once
-	dir      string
-	recorder string
-	helpers  string // REWIND_SAMPLE_BIN for the scenarios
-	err      error
+// tempBin is where the binaries built for this test run live; TestMain
+// removes it.
+var tempBin struct {
+	once sync.Once
+	dir  string
+	err  error
 }
 
-// builtBinaries builds rewind-record and the scenario helpers before any
-// recording starts, so that no compiler runs while one is recorded.
-func builtBinaries(t *testing.T) (recorder, helpers string) {
+func binDir(t *testing.T) string {
 	t.Helper()
-	build.once.Do(func() {
-		build.dir, build.err = os.MkdirTemp("", "rewind-e2e-bin-")
-		if build.err != nil {
-			return
-		}
-		build.recorder = filepath.Join(build.dir, "rewind-record")
-		cmd := exec.Command("go", "build", "-o", build.recorder, "./cmd/record")
+	tempBin.once.Do(func() { tempBin.dir, tempBin.err = os.MkdirTemp("", "rewind-e2e-bin-") })
+	if tempBin.err != nil {
+		t.Fatal(tempBin.err)
+	}
+	return tempBin.dir
+}
+
+// built is one binary (or set of them) built at most once per test run.
+type built struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+var recorderBin, helpersBin built
+
+// builtRecorder builds rewind-record (static, as `make record` does).
+func builtRecorder(t *testing.T) string {
+	t.Helper()
+	dir := binDir(t)
+	recorderBin.once.Do(func() {
+		recorderBin.path = filepath.Join(dir, "rewind-record")
+		cmd := exec.Command("go", "build", "-o", recorderBin.path, "./cmd/record")
 		cmd.Dir = repoRoot
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			build.err = fmt.Errorf("go build ./cmd/record: %v\n%s", err, out)
-			return
-		}
-		build.helpers = filepath.Join(build.dir, "helpers")
-		cmd = exec.Command(filepath.Join(repoRoot, "samples/scenarios/lib/build-helpers.sh"), build.helpers)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			build.err = fmt.Errorf("build scenario helpers: %v\n%s", err, out)
+			recorderBin.err = fmt.Errorf("go build ./cmd/record: %v\n%s", err, out)
 		}
 	})
-	if build.err != nil {
-		t.Fatal(build.err)
+	if recorderBin.err != nil {
+		t.Fatal(recorderBin.err)
 	}
-	return build.recorder, build.helpers
+	return recorderBin.path
+}
+
+// builtHelpers builds the scenario helpers (REWIND_SAMPLE_BIN) before any
+// recording starts, so that no compiler runs while one is recorded.
+func builtHelpers(t *testing.T) string {
+	t.Helper()
+	dir := binDir(t)
+	helpersBin.once.Do(func() {
+		helpersBin.path = filepath.Join(dir, "helpers")
+		cmd := exec.Command(filepath.Join(repoRoot, "samples/scenarios/lib/build-helpers.sh"), helpersBin.path)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			helpersBin.err = fmt.Errorf("build scenario helpers: %v\n%s", err, out)
+		}
+	})
+	if helpersBin.err != nil {
+		t.Fatal(helpersBin.err)
+	}
+	return helpersBin.path
 }
 
 func TestMain(m *testing.M) {
 	before := openFiles()
 	code := m.Run()
-	if build.dir != "" {
-		os.RemoveAll(build.dir)
+	if tempBin.dir != "" {
+		os.RemoveAll(tempBin.dir)
 	}
 	var leaked []string
 	for fd, target := range openFiles() {
@@ -110,7 +135,8 @@ type recorder struct {
 // startRecorder runs rewind-record -o dir and waits until it records.
 func startRecorder(t *testing.T, dir string, extra ...string) *recorder {
 	t.Helper()
-	bin, _ := builtBinaries(t)
+	builtHelpers(t) // before the recorder starts
+	bin := builtRecorder(t)
 	args := append([]string{"-o", dir}, extra...)
 	r := &recorder{
 		cmd:    exec.Command(bin, args...),
@@ -193,7 +219,7 @@ func (r *recorder) kill9(t *testing.T) {
 // and returns the path of the truth it wrote.
 func runScenario(t *testing.T, name, truthDir string) string {
 	t.Helper()
-	_, helpers := builtBinaries(t)
+	helpers := builtHelpers(t)
 	truth := filepath.Join(truthDir, name+".truth.json")
 	script, err := filepath.Abs(filepath.Join(repoRoot, "samples/scenarios", name+".sh"))
 	if err != nil {

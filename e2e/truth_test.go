@@ -72,6 +72,11 @@ type ExeTruth struct {
 	CtimeNs *int64  `json:"ctime_ns"`
 	MtimeNs *int64  `json:"mtime_ns"`
 	Sha256  string  `json:"sha256"`
+	// DevMajor, DevMinor and Writable restate Dev and the exec's
+	// writable flag for people reading the file.
+	DevMajor *uint32 `json:"dev_major"`
+	DevMinor *uint32 `json:"dev_minor"`
+	Writable *bool   `json:"writable"`
 }
 
 // OpenTruth is one successful open.
