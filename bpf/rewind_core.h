@@ -1,0 +1,213 @@
+/* Maps, configuration, and the event builder shared by every program. */
+#pragma once
+#include "vmlinux_wrapper.h"
+#include "rewind_types.h"
+
+/* Set by the loader before load. self_tgid 0 records every process. */
+volatile const __u32 self_tgid = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* the loader sets the real size */
+} events SEC(".maps");
+
+/* Per-CPU sequence numbers and drop counters. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cpu_counters);
+} counters SEC(".maps");
+
+/* Where an event is built before it is copied into the ring buffer: ring
+ * reservations must have a constant size, events do not. */
+struct scratch {
+	__u8 buf[SCRATCH_SIZE];
+	/* Write position of the loops in rewind_fields.h, kept in memory on
+	 * purpose: the verifier does not track values loaded from a map, so
+	 * loop iterations that differ only in it are pruned as equal instead
+	 * of being explored one by one. */
+	__u32 cursor;
+	__u32 reserved;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch_map SEC(".maps");
+
+/* Syscall number -> enum syscall_class; 0 means not recorded. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_SYSCALLS);
+	__type(key, __u32);
+	__type(value, __u32);
+} interest SEC(".maps");
+
+/* Enter-side arguments, per thread, for syscalls whose exit is recorded.
+ * LRU so that threads that die inside a syscall cannot fill it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct inflight);
+} inflight_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct env_filter);
+} env_filter_map SEC(".maps");
+
+static __always_inline bool is_self(void)
+{
+	return self_tgid != 0 && (bpf_get_current_pid_tgid() >> 32) == self_tgid;
+}
+
+/* &s->buf[off], with off masked below WRITE_LIMIT in a way the compiler
+ * cannot drop: clang removes a mask it can prove redundant, and the
+ * verifier, which sees less, then rejects the access. */
+static __always_inline __u8 *buf_at(struct scratch *s, __u32 off)
+{
+	__u64 v = off;
+	asm volatile("%0 &= %1" : "+r"(v) : "i"(WRITE_MASK));
+	return &s->buf[v];
+}
+
+static __always_inline struct event_hdr *hdr_of(struct scratch *s)
+{
+	return (struct event_hdr *)s->buf;
+}
+
+/* pid number of p in the namespace at level (struct pid's numbers[] is a
+ * flexible array, so index it by hand with CO-RE offsets). */
+static __always_inline int pid_nr_at(struct pid *p, unsigned int level, struct pid_namespace **ns)
+{
+	struct upid u = {};
+	if (!p)
+		return 0;
+	__u64 off = bpf_core_field_offset(struct pid, numbers) +
+		    (__u64)(level & 31) * bpf_core_type_size(struct upid);
+	bpf_probe_read_kernel(&u, sizeof(u), (void *)p + off);
+	if (ns)
+		*ns = u.ns;
+	return u.nr;
+}
+
+static __always_inline __u32 dev_of_inode(struct inode *ino)
+{
+	return BPF_CORE_READ(ino, i_sb, s_dev);
+}
+
+static __always_inline __u64 read_caps(const kernel_cap_t *cap)
+{
+	__u64 v = 0;
+	/* kernel_cap_t is a u64 since 6.3 and two little-endian u32 before:
+	 * the same 8 bytes either way. */
+	bpf_probe_read_kernel(&v, sizeof(v), cap);
+	return v;
+}
+
+/* Fills the task part of the header from the current task. */
+static __noinline void fill_task(struct event_hdr *h)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	__u64 pt = bpf_get_current_pid_tgid();
+	struct pid_namespace *pidns = NULL;
+
+	h->pid = pt >> 32;
+	h->tid = (__u32)pt;
+	h->ppid = BPF_CORE_READ(t, real_parent, tgid);
+
+	struct pid *tp = BPF_CORE_READ(t, thread_pid);
+	unsigned int level = BPF_CORE_READ(tp, level);
+	h->vtid = pid_nr_at(tp, level, &pidns);
+	h->vpid = pid_nr_at(BPF_CORE_READ(t, group_leader, thread_pid), level, NULL);
+	h->pid_ns = BPF_CORE_READ(pidns, ns.inum);
+
+	const struct cred *c = BPF_CORE_READ(t, real_cred);
+	h->uid = BPF_CORE_READ(c, uid.val);
+	h->gid = BPF_CORE_READ(c, gid.val);
+	h->euid = BPF_CORE_READ(c, euid.val);
+	h->egid = BPF_CORE_READ(c, egid.val);
+	h->user_ns = BPF_CORE_READ(c, user_ns, ns.inum);
+	if (bpf_core_field_exists(t->loginuid))
+		h->loginuid = BPF_CORE_READ(t, loginuid.val);
+	else
+		h->loginuid = 0xffffffff;
+
+	struct nsproxy *nsp = BPF_CORE_READ(t, nsproxy);
+	h->mnt_ns = BPF_CORE_READ(nsp, mnt_ns, ns.inum);
+	h->net_ns = BPF_CORE_READ(nsp, net_ns, ns.inum);
+	h->uts_ns = BPF_CORE_READ(nsp, uts_ns, ns.inum);
+	h->ipc_ns = BPF_CORE_READ(nsp, ipc_ns, ns.inum);
+	h->cgroup_ns = BPF_CORE_READ(nsp, cgroup_ns, ns.inum);
+	h->cgroup_id = bpf_get_current_cgroup_id();
+
+	struct file *exe = BPF_CORE_READ(t, mm, exe_file);
+	if (exe) {
+		struct inode *ino = BPF_CORE_READ(exe, f_inode);
+		h->exe_ino = BPF_CORE_READ(ino, i_ino);
+		h->exe_dev = dev_of_inode(ino);
+	}
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+/* Starts an event in this CPU's scratch buffer; NULL when unavailable.
+ * The body of body_len bytes follows the header and is zeroed. */
+static __always_inline struct scratch *begin_event(__u8 kind, __s32 nr, __s64 ret, __u16 body_len)
+{
+	__u32 zero = 0;
+	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
+	if (!s)
+		return NULL;
+	struct event_hdr *h = hdr_of(s);
+	__builtin_memset(h, 0, sizeof(*h));
+	/* Bodies are at most 128 bytes; zero them all. */
+	__builtin_memset(s->buf + sizeof(struct event_hdr), 0, 128);
+	h->boot_ns = bpf_ktime_get_boot_ns();
+	h->kind = kind;
+	h->syscall_nr = nr;
+	h->ret = ret;
+	h->body_len = body_len;
+	h->cpu = bpf_get_smp_processor_id();
+	fill_task(h);
+	return s;
+}
+
+static __always_inline void *body_of(struct scratch *s)
+{
+	return s->buf + sizeof(struct event_hdr);
+}
+
+static __always_inline __u32 tail_start(struct scratch *s)
+{
+	return sizeof(struct event_hdr) + hdr_of(s)->body_len;
+}
+
+/* Assigns the sequence number and copies the event into the ring buffer.
+ * A failed copy is counted; its sequence number stays used, so the gap
+ * shows in the recording. */
+static __always_inline void finish_event(struct scratch *s, __u32 end)
+{
+	__u32 zero = 0;
+	struct event_hdr *h = hdr_of(s);
+	struct cpu_counters *c = bpf_map_lookup_elem(&counters, &zero);
+	if (!c)
+		return;
+	h->seq = __sync_fetch_and_add(&c->seq, 1) + 1;
+	__u32 start = tail_start(s);
+	if (end < start)
+		end = start;
+	h->tail_len = end - start;
+	/* writes never pass SCRATCH_SIZE; the mask shows it to the verifier */
+	end &= SCRATCH_SIZE - 1;
+	asm volatile("" : "+r"(end));
+	if (end < sizeof(struct event_hdr))
+		return;
+	if (bpf_ringbuf_output(&events, s, end, 0) < 0)
+		__sync_fetch_and_add(&c->drops, 1);
+}

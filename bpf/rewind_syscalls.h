@@ -1,0 +1,590 @@
+/* System call events, built at syscall exit from the arguments saved at
+ * entry and the return value. Numbers are x86_64. */
+#pragma once
+#include "rewind_fields.h"
+
+#define NR_MMAP 9
+#define NR_MPROTECT 10
+#define NR_OPEN 2
+#define NR_SOCKET 41
+#define NR_CONNECT 42
+#define NR_ACCEPT 43
+#define NR_SENDTO 44
+#define NR_RECVFROM 45
+#define NR_BIND 49
+#define NR_LISTEN 50
+#define NR_KILL 62
+#define NR_TRUNCATE 76
+#define NR_FTRUNCATE 77
+#define NR_RENAME 82
+#define NR_MKDIR 83
+#define NR_RMDIR 84
+#define NR_CREAT 85
+#define NR_LINK 86
+#define NR_UNLINK 87
+#define NR_SYMLINK 88
+#define NR_CHMOD 90
+#define NR_FCHMOD 91
+#define NR_CHOWN 92
+#define NR_FCHOWN 93
+#define NR_LCHOWN 94
+#define NR_PTRACE 101
+#define NR_SETUID 105
+#define NR_SETGID 106
+#define NR_SETREUID 113
+#define NR_SETREGID 114
+#define NR_SETRESUID 117
+#define NR_SETRESGID 119
+#define NR_SETFSUID 122
+#define NR_SETFSGID 123
+#define NR_CAPSET 126
+#define NR_UTIME 132
+#define NR_PIVOT_ROOT 155
+#define NR_PRCTL 157
+#define NR_MOUNT 165
+#define NR_UMOUNT2 166
+#define NR_INIT_MODULE 175
+#define NR_DELETE_MODULE 176
+#define NR_TKILL 200
+#define NR_TGKILL 234
+#define NR_UTIMES 235
+#define NR_OPENAT 257
+#define NR_MKDIRAT 258
+#define NR_FCHOWNAT 260
+#define NR_FUTIMESAT 261
+#define NR_UNLINKAT 263
+#define NR_RENAMEAT 264
+#define NR_LINKAT 265
+#define NR_SYMLINKAT 266
+#define NR_FCHMODAT 268
+#define NR_UNSHARE 272
+#define NR_UTIMENSAT 280
+#define NR_ACCEPT4 288
+#define NR_SETNS 308
+#define NR_PROCESS_VM_WRITEV 311
+#define NR_FINIT_MODULE 313
+#define NR_RENAMEAT2 316
+#define NR_MEMFD_CREATE 319
+#define NR_BPF 321
+#define NR_EXECVEAT 322
+#define NR_OPENAT2 437
+#define NR_FCHMODAT2 452
+
+#define PROT_EXEC 0x4
+#define MAP_ANONYMOUS 0x20
+#define O_WRONLY 01
+#define O_CREAT 0100
+#define O_TRUNC 01000
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define EINPROGRESS 115
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define CLONE_NEW_MASK 0x7e020080ULL /* NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET|NEWTIME */
+
+/* Entry-side filter: only calls whose exit we may record get a slot in
+ * the inflight map (mmap and mprotect are frequent and rarely exec). */
+static __always_inline bool enter_wanted(__u32 nr, const __u64 *args)
+{
+	switch (nr) {
+	case NR_MMAP:
+		return (args[2] & PROT_EXEC) && (args[3] & MAP_ANONYMOUS);
+	case NR_MPROTECT:
+		return args[2] & PROT_EXEC;
+	case NR_SENDTO:
+		return args[4] != 0;
+	case NR_RECVFROM:
+		return args[4] != 0;
+	}
+	return true;
+}
+
+static __always_inline void file_dev_ino(struct file *f, __u64 *dev, __u64 *ino)
+{
+	struct inode *i = BPF_CORE_READ(f, f_inode);
+	*dev = dev_of_inode(i);
+	*ino = BPF_CORE_READ(i, i_ino);
+}
+
+static __noinline int do_open(__u32 nr, __s64 ret, const __u64 *args)
+{
+	const char *path;
+	long dirfd = AT_FDCWD;
+	__u64 flags, mode;
+
+	switch (nr) {
+	case NR_OPEN:
+		path = (const char *)args[0];
+		flags = args[1];
+		mode = args[2];
+		break;
+	case NR_CREAT:
+		path = (const char *)args[0];
+		flags = O_CREAT | O_WRONLY | O_TRUNC;
+		mode = args[1];
+		break;
+	case NR_OPENAT2: {
+		struct open_how how = {};
+		bpf_probe_read_user(&how, sizeof(how), (void *)args[2]);
+		dirfd = args[0];
+		path = (const char *)args[1];
+		flags = how.flags;
+		mode = how.mode;
+		break;
+	}
+	default: /* openat */
+		dirfd = args[0];
+		path = (const char *)args[1];
+		flags = args[2];
+		mode = args[3];
+	}
+	struct scratch *s = begin_event(KIND_OPEN, nr, ret, sizeof(struct file_body));
+	if (!s)
+		return 0;
+	struct file_body *b = body_of(s);
+	b->flags = flags;
+	b->mode = mode;
+	b->fd = ret;
+	__u32 off = tail_start(s);
+	if (ret >= 0) {
+		struct file *f = fd_file(ret);
+		file_dev_ino(f, &b->dev, &b->ino);
+		off = put_file_path(s, off, FIELD_PATH, f);
+		off = put_user_str(s, off, FIELD_PATH_RAW, path, 0);
+	} else {
+		off = put_path_arg(s, off, IDS(FIELD_PATH_RAW, FIELD_PATH_BASE), path, dirfd);
+	}
+	finish_event(s, off);
+	return 0;
+}
+
+static __noinline int do_file(__u32 nr, __s64 ret, const __u64 *args)
+{
+	const char *p1 = NULL, *p2 = NULL;
+	long d1 = AT_FDCWD, d2 = AT_FDCWD, fd = -1;
+	__u64 flags = 0, len = 0;
+	__u32 mode = 0, uid = 0xffffffff, gid = 0xffffffff;
+	bool link_content = false;
+
+	switch (nr) {
+	case NR_UNLINK:
+	case NR_RMDIR:
+		p1 = (const char *)args[0];
+		break;
+	case NR_UNLINKAT:
+		d1 = args[0], p1 = (const char *)args[1], flags = args[2];
+		break;
+	case NR_RENAME:
+	case NR_LINK:
+		p1 = (const char *)args[0], p2 = (const char *)args[1];
+		break;
+	case NR_RENAMEAT:
+	case NR_RENAMEAT2:
+	case NR_LINKAT:
+		d1 = args[0], p1 = (const char *)args[1], d2 = args[2], p2 = (const char *)args[3];
+		flags = nr == NR_RENAMEAT ? 0 : args[4];
+		break;
+	case NR_SYMLINK:
+		p1 = (const char *)args[0], p2 = (const char *)args[1], link_content = true;
+		break;
+	case NR_SYMLINKAT:
+		p1 = (const char *)args[0], d2 = args[1], p2 = (const char *)args[2], link_content = true;
+		break;
+	case NR_CHMOD:
+	case NR_MKDIR:
+		p1 = (const char *)args[0], mode = args[1];
+		break;
+	case NR_FCHMOD:
+		fd = args[0], mode = args[1];
+		break;
+	case NR_FCHMODAT:
+	case NR_FCHMODAT2:
+	case NR_MKDIRAT:
+		d1 = args[0], p1 = (const char *)args[1], mode = args[2];
+		flags = nr == NR_FCHMODAT2 ? args[3] : 0;
+		break;
+	case NR_CHOWN:
+	case NR_LCHOWN:
+		p1 = (const char *)args[0], uid = args[1], gid = args[2];
+		break;
+	case NR_FCHOWN:
+		fd = args[0], uid = args[1], gid = args[2];
+		break;
+	case NR_FCHOWNAT:
+		d1 = args[0], p1 = (const char *)args[1], uid = args[2], gid = args[3], flags = args[4];
+		break;
+	case NR_TRUNCATE:
+		p1 = (const char *)args[0], len = args[1];
+		break;
+	case NR_FTRUNCATE:
+		fd = args[0], len = args[1];
+		break;
+	case NR_UTIME:
+	case NR_UTIMES:
+		p1 = (const char *)args[0];
+		break;
+	case NR_FUTIMESAT:
+		d1 = args[0], p1 = (const char *)args[1];
+		break;
+	case NR_UTIMENSAT:
+		d1 = args[0], p1 = (const char *)args[1], flags = args[3];
+		if (!p1)
+			fd = d1; /* utimensat(fd, NULL, ...) acts on fd itself */
+		break;
+	default:
+		return 0;
+	}
+
+	struct scratch *s = begin_event(KIND_FILE, nr, ret, sizeof(struct file_body));
+	if (!s)
+		return 0;
+	struct file_body *b = body_of(s);
+	b->flags = flags;
+	b->mode = mode;
+	b->len = len;
+	b->fd = fd;
+	b->new_uid = uid;
+	b->new_gid = gid;
+	__u32 off = tail_start(s);
+	if (fd >= 0) {
+		struct file *f = fd_file(fd);
+		file_dev_ino(f, &b->dev, &b->ino);
+		off = put_file_path(s, off, FIELD_PATH, f);
+	}
+	if (link_content)
+		off = put_user_str(s, off, FIELD_PATH_RAW, p1, 0);
+	else if (p1)
+		off = put_path_arg(s, off, IDS(FIELD_PATH_RAW, FIELD_PATH_BASE), p1, d1);
+	if (p2)
+		off = put_path_arg(s, off, IDS(FIELD_TARGET_RAW, FIELD_TARGET_BASE), p2, d2);
+	finish_event(s, off);
+	return 0;
+}
+
+/* Addresses from the caller's sockaddr: the fallback when the socket has
+ * none (failed connect, unconnected sendto, AF_UNIX). */
+static __noinline __u32 put_user_sockaddr(struct scratch *s, __u32 off, struct net_body *b, const void *uaddr,
+					  bool remote)
+{
+	__u16 family = 0;
+	if (!uaddr || bpf_probe_read_user(&family, sizeof(family), uaddr) < 0)
+		return off;
+	if (!b->family)
+		b->family = family;
+	if (family == AF_INET) {
+		struct sockaddr_in sin = {};
+		bpf_probe_read_user(&sin, sizeof(sin), uaddr);
+		__u8 *addr = remote ? b->daddr : b->saddr;
+		__builtin_memcpy(addr, &sin.sin_addr.s_addr, 4);
+		if (remote)
+			b->dport = bpf_ntohs(sin.sin_port);
+		else
+			b->sport = bpf_ntohs(sin.sin_port);
+	} else if (family == AF_INET6) {
+		struct sockaddr_in6 sin6 = {};
+		bpf_probe_read_user(&sin6, sizeof(sin6), uaddr);
+		__u8 *addr = remote ? b->daddr : b->saddr;
+		__builtin_memcpy(addr, &sin6.sin6_addr, 16);
+		if (remote)
+			b->dport = bpf_ntohs(sin6.sin6_port);
+		else
+			b->sport = bpf_ntohs(sin6.sin6_port);
+	} else if (family == AF_UNIX) {
+		char first = 0;
+		const char *path = (const char *)uaddr + 2;
+		bpf_probe_read_user(&first, 1, path);
+		if (first == 0)
+			off = put_user_str(s, off, FIELD_UNIX_PATH, path + 1, FIELD_ABSTRACT);
+		else
+			off = put_user_str(s, off, FIELD_UNIX_PATH, path, 0);
+	}
+	return off;
+}
+
+/* Family, type, protocol, and the addresses the socket itself holds. */
+static __noinline void sock_fill(struct net_body *b, long fd)
+{
+	struct file *f = fd_file(fd);
+	if (!f)
+		return;
+	__u16 mode = BPF_CORE_READ(f, f_inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return;
+	b->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	b->sock_type = BPF_CORE_READ(sk, sk_type);
+	b->proto = BPF_CORE_READ(sk, sk_protocol);
+	if (b->family == AF_INET) {
+		__u32 a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		if (a)
+			__builtin_memcpy(b->saddr, &a, 4);
+		a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		if (a)
+			__builtin_memcpy(b->daddr, &a, 4);
+	} else if (b->family == AF_INET6) {
+		struct in6_addr a6 = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr);
+		__builtin_memcpy(b->saddr, &a6, 16);
+		a6 = BPF_CORE_READ(sk, __sk_common.skc_v6_daddr);
+		if (a6.in6_u.u6_addr32[0] | a6.in6_u.u6_addr32[1] | a6.in6_u.u6_addr32[2] | a6.in6_u.u6_addr32[3])
+			__builtin_memcpy(b->daddr, &a6, 16);
+	} else {
+		return;
+	}
+	__u16 sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	__u16 dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (sport)
+		b->sport = sport;
+	if (dport)
+		b->dport = dport;
+}
+
+static __noinline int do_net(__u32 nr, __s64 ret, const __u64 *args)
+{
+	struct scratch *s = begin_event(KIND_NET, nr, ret, sizeof(struct net_body));
+	if (!s)
+		return 0;
+	struct net_body *b = body_of(s);
+	__u32 off = tail_start(s);
+	long fd = args[0];
+
+	switch (nr) {
+	case NR_SOCKET:
+		b->family = args[0];
+		b->sock_type = args[1] & 0xf;
+		b->flags = args[1] & ~0xfULL;
+		b->proto = args[2];
+		b->fd = ret;
+		if (ret >= 0)
+			sock_fill(b, ret);
+		break;
+	case NR_CONNECT:
+		b->fd = fd;
+		/* the caller's address first, then what the socket holds */
+		off = put_user_sockaddr(s, off, b, (const void *)args[1], true);
+		if (ret == 0 || ret == -EINPROGRESS)
+			sock_fill(b, fd);
+		break;
+	case NR_ACCEPT:
+	case NR_ACCEPT4:
+		b->fd = ret;
+		b->flags = nr == NR_ACCEPT4 ? args[3] : 0;
+		if (ret >= 0)
+			sock_fill(b, ret);
+		break;
+	case NR_BIND:
+		b->fd = fd;
+		off = put_user_sockaddr(s, off, b, (const void *)args[1], false);
+		if (ret == 0)
+			sock_fill(b, fd);
+		break;
+	case NR_LISTEN:
+		b->fd = fd;
+		b->flags = args[1]; /* backlog */
+		sock_fill(b, fd);
+		break;
+	case NR_SENDTO:
+		b->fd = fd;
+		b->flags = args[3];
+		sock_fill(b, fd);
+		off = put_user_sockaddr(s, off, b, (const void *)args[4], true);
+		break;
+	case NR_RECVFROM:
+		b->fd = fd;
+		b->flags = args[3];
+		sock_fill(b, fd);
+		/* the kernel wrote the sender's address on success */
+		if (ret >= 0)
+			off = put_user_sockaddr(s, off, b, (const void *)args[4], true);
+		break;
+	}
+	finish_event(s, off);
+	return 0;
+}
+
+static __noinline int do_security(__u32 nr, __s64 ret, const __u64 *args)
+{
+	struct scratch *s = begin_event(KIND_SECURITY, nr, ret, sizeof(struct sec_body));
+	if (!s)
+		return 0;
+	struct sec_body *b = body_of(s);
+	__u32 off = tail_start(s);
+	b->fd = -1;
+	b->new_uid = b->new_euid = b->new_suid = 0xffffffff;
+	b->new_gid = b->new_egid = b->new_sgid = 0xffffffff;
+
+	switch (nr) {
+	case NR_SETUID:
+		b->new_uid = args[0];
+		break;
+	case NR_SETGID:
+		b->new_gid = args[0];
+		break;
+	case NR_SETREUID:
+		b->new_uid = args[0], b->new_euid = args[1];
+		break;
+	case NR_SETREGID:
+		b->new_gid = args[0], b->new_egid = args[1];
+		break;
+	case NR_SETRESUID:
+		b->new_uid = args[0], b->new_euid = args[1], b->new_suid = args[2];
+		break;
+	case NR_SETRESGID:
+		b->new_gid = args[0], b->new_egid = args[1], b->new_sgid = args[2];
+		break;
+	case NR_SETFSUID:
+		b->new_euid = args[0];
+		break;
+	case NR_SETFSGID:
+		b->new_egid = args[0];
+		break;
+	case NR_CAPSET: {
+		__u32 d[6] = {}; /* two struct __user_cap_data_struct */
+		bpf_probe_read_user(d, sizeof(d), (void *)args[1]);
+		b->cap_eff = d[0] | ((__u64)d[3] << 32);
+		b->cap_prm = d[1] | ((__u64)d[4] << 32);
+		b->cap_inh = d[2] | ((__u64)d[5] << 32);
+		break;
+	}
+	case NR_PRCTL:
+		b->op = args[0], b->flags = args[1];
+		break;
+	case NR_PTRACE:
+		b->op = args[0], b->target_pid = args[1], b->addr = args[2];
+		break;
+	case NR_PROCESS_VM_WRITEV:
+		b->target_pid = args[0], b->flags = args[5];
+		if (ret > 0)
+			b->len = ret;
+		break;
+	case NR_KILL:
+	case NR_TKILL:
+		b->target_pid = args[0], b->signal = args[1];
+		break;
+	case NR_TGKILL:
+		b->target_pid = args[1], b->signal = args[2];
+		break;
+	case NR_UNSHARE:
+		b->flags = args[0], b->ns_flags = args[0] & CLONE_NEW_MASK;
+		break;
+	case NR_SETNS:
+		b->fd = args[0], b->ns_flags = args[1];
+		off = put_file_path(s, off, FIELD_PATH, fd_file(args[0]));
+		break;
+	case NR_MOUNT:
+		b->flags = args[3];
+		off = put_user_str(s, off, FIELD_PATH_RAW, (const char *)args[0], 0);
+		off = put_path_arg(s, off, IDS(FIELD_TARGET_RAW, FIELD_TARGET_BASE), (const char *)args[1], AT_FDCWD);
+		off = put_user_str(s, off, FIELD_FSTYPE, (const char *)args[2], 0);
+		break;
+	case NR_UMOUNT2:
+		b->flags = args[1];
+		off = put_path_arg(s, off, IDS(FIELD_TARGET_RAW, FIELD_TARGET_BASE), (const char *)args[0], AT_FDCWD);
+		break;
+	case NR_PIVOT_ROOT:
+		off = put_path_arg(s, off, IDS(FIELD_PATH_RAW, FIELD_PATH_BASE), (const char *)args[0], AT_FDCWD);
+		off = put_path_arg(s, off, IDS(FIELD_TARGET_RAW, FIELD_TARGET_BASE), (const char *)args[1], AT_FDCWD);
+		break;
+	case NR_INIT_MODULE:
+		b->len = args[1];
+		break;
+	case NR_FINIT_MODULE:
+		b->fd = args[0], b->flags = args[2];
+		off = put_file_path(s, off, FIELD_PATH, fd_file(args[0]));
+		break;
+	case NR_DELETE_MODULE:
+		b->flags = args[1];
+		off = put_user_str(s, off, FIELD_PATH_RAW, (const char *)args[0], 0);
+		break;
+	case NR_BPF:
+		b->op = args[0];
+		break;
+	case NR_MEMFD_CREATE:
+		b->flags = args[1];
+		b->fd = ret;
+		off = put_user_str(s, off, FIELD_PATH_RAW, (const char *)args[0], 0);
+		break;
+	case NR_MMAP:
+		b->addr = ret >= 0 ? (__u64)ret : args[0];
+		b->len = args[1], b->prot = args[2], b->flags = args[3], b->fd = args[4];
+		break;
+	case NR_MPROTECT:
+		b->addr = args[0], b->len = args[1], b->prot = args[2];
+		break;
+	}
+	finish_event(s, off);
+	return 0;
+}
+
+/* An execve or execveat that failed: a successful one never returns here
+ * (sched_process_exec consumed its inflight slot). */
+static __noinline int do_exec_failed(__u32 nr, __s64 ret, const __u64 *args)
+{
+	if (ret >= 0)
+		return 0;
+	struct scratch *s = begin_event(KIND_EXEC, nr, ret, sizeof(struct exec_body));
+	if (!s)
+		return 0;
+	__u32 off = tail_start(s);
+	if (nr == NR_EXECVEAT)
+		off = put_path_arg(s, off, IDS(FIELD_FILENAME, FIELD_PATH_BASE), (const char *)args[1], args[0]);
+	else
+		off = put_path_arg(s, off, IDS(FIELD_FILENAME, FIELD_PATH_BASE), (const char *)args[0], AT_FDCWD);
+	finish_event(s, off);
+	return 0;
+}
+
+/* Looks up the syscall's class; 0 when it is not recorded. */
+static __always_inline __u32 class_of(__u32 nr)
+{
+	__u32 *c = bpf_map_lookup_elem(&interest, &nr);
+	return c ? *c : 0;
+}
+
+/* Called only for syscalls whose class is not CLASS_NONE. */
+static __always_inline int on_sys_enter(__u32 nr, const __u64 *args)
+{
+	if (is_self() || !enter_wanted(nr, args))
+		return 0;
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	if (bpf_core_field_exists(t->thread_info.status) && (BPF_CORE_READ(t, thread_info.status) & TS_COMPAT))
+		return 0; /* a 32-bit syscall: numbers mean other calls */
+	struct inflight in = {};
+	for (int i = 0; i < 6; i++)
+		in.args[i] = args[i];
+	in.nr = nr;
+	__u64 key = bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&inflight_map, &key, &in, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int on_sys_exit(__u32 nr, __s64 ret)
+{
+	__u32 class = class_of(nr);
+	if (!class)
+		return 0;
+	__u64 key = bpf_get_current_pid_tgid();
+	struct inflight *p = bpf_map_lookup_elem(&inflight_map, &key);
+	if (!p)
+		return 0;
+	struct inflight in = *p;
+	bpf_map_delete_elem(&inflight_map, &key);
+	if (in.nr != nr)
+		return 0;
+	switch (class) {
+	case CLASS_EXEC:
+		return do_exec_failed(nr, ret, in.args);
+	case CLASS_OPEN:
+		return do_open(nr, ret, in.args);
+	case CLASS_FILE:
+		return do_file(nr, ret, in.args);
+	case CLASS_NET:
+		return do_net(nr, ret, in.args);
+	case CLASS_SECURITY:
+		return do_security(nr, ret, in.args);
+	}
+	return 0; /* CLASS_FORK: sched_process_fork used the slot */
+}
