@@ -87,7 +87,8 @@ wait "$shim" || rc=$?
 [ "$rc" = 0 ] || die "the sandbox exited with $rc"
 [ -f "$root/upper/drop/payload" ] || die "the payload is not in the upper layer"
 
-truth execs "$(jobj pid:="$init_pid" filename=/bin/rewind-sample exe_path_suffix=/bin/rewind-sample \
+truth execs "$(jobj pid:="$shim" ppid:=$$ exe_path="$(exe_of unshare)" container_id="$cid")"
+truth execs "$(jobj pid:="$init_pid" ppid:="$shim" filename=/bin/rewind-sample exe_path_suffix=/bin/rewind-sample \
 	argv:="$(jarr /bin/rewind-sample container-init /out)" exe:="$init_exe" vpid:=1 \
 	container_id="$cid" upper_layer:=false lower_layer:=true from_memfd:=false \
 	pidns_init_pid:="$init_pid" pidns_init_start_ns_approx:="$init_start")"

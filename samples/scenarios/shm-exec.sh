@@ -13,4 +13,5 @@ spawn run_pid "$payload"
 truth execs "$(jobj pid:="$run_pid" ppid:=$$ filename="$payload" exe_path="$payload" argv:="$(jarr "$payload")" \
 	exe:="$(filestat "$payload" 0 0)" from_memfd:=false writable:=true short_lived:=true)"
 
+linger
 truth_write

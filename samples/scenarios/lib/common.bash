@@ -150,6 +150,15 @@ spawn() {
 	truth exits "$(jobj pid:="$_spawn_pid" exit_code:=0)"
 }
 
+# linger: keep a dropped file on disk a moment after its process ended,
+# as a dropped tool usually stays. A process that lives microseconds is
+# gone before the recorder sees its exec; the recorder then hashes the
+# file through its path, and must not find it already deleted by this
+# script's cleanup.
+linger() {
+	sleep 0.5
+}
+
 # exe_of NAME: the path the kernel reports for a command found in PATH
 # (symlinks such as /bin -> usr/bin resolved).
 exe_of() {
