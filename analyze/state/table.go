@@ -166,18 +166,16 @@ func (t *Table) Hash(p *Process) (Hash, bool) {
 	return h, ok
 }
 
-// Apply updates the table with row i and returns the process the row is
+// Apply updates the table with row i, whose kind the caller read and returns the process the row is
 // about (its actor), as of the row's time: after an exec it is the new
 // image; on an exit row it is the exiting process, removed only when the
 // next row is applied. Rows that are not about a process (exe_hash,
 // user, group, heartbeat) return nil.
-func (t *Table) Apply(r *Rows, i int) *Process {
+func (t *Table) Apply(r *Rows, i int, kind format.Kind) *Process {
 	if t.pendingExit != nil {
 		t.retire(t.pendingExit)
 		t.pendingExit = nil
 	}
-	kindName, _ := r.Str(format.ColKind, i)
-	kind := kindOf(kindName)
 	if kind == format.KindKeyframe {
 		if !t.inKeyframe {
 			t.inKeyframe = true
@@ -215,38 +213,6 @@ func (t *Table) Apply(r *Rows, i int) *Process {
 		t.trackFD(r, i, p, kind)
 	}
 	return p
-}
-
-// kindOf maps a kind name to its Kind without allocating; the names are
-// few, so a switch beats a map.
-func kindOf(s string) format.Kind {
-	switch s {
-	case "exec":
-		return format.KindExec
-	case "fork":
-		return format.KindFork
-	case "exit":
-		return format.KindExit
-	case "open":
-		return format.KindOpen
-	case "file":
-		return format.KindFile
-	case "net":
-		return format.KindNet
-	case "security":
-		return format.KindSecurity
-	case "exe_hash":
-		return format.KindExeHash
-	case "keyframe":
-		return format.KindKeyframe
-	case "heartbeat":
-		return format.KindHeartbeat
-	case "user":
-		return format.KindUser
-	case "group":
-		return format.KindGroup
-	}
-	return format.KindInvalid
 }
 
 // actor returns the process of the row's pid, creating a partial entry

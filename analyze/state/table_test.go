@@ -52,7 +52,7 @@ func replay(t *testing.T, evs []format.Event, check func(i int, tab *state.Table
 	tab := state.NewTable()
 	tab.BeginSegment("seg-00000001.arrow")
 	for i := 0; i < rows.Len(); i++ {
-		p := tab.Apply(&rows, i)
+		p := tab.Apply(&rows, i, evs[i].Kind)
 		if check != nil {
 			check(i, tab, p)
 		}
@@ -203,7 +203,7 @@ func TestALaterKeyframeDropsProcessesWhoseExitWasLost(t *testing.T) {
 		} else if i == 0 {
 			tab.BeginSegment("seg-1")
 		}
-		tab.Apply(&rows, i)
+		tab.Apply(&rows, i, evs[i].Kind)
 	}
 	st := tab.Stats()
 	if st.Live != 1 || st.Reconciled != 1 {
@@ -244,7 +244,7 @@ func TestTheFDTableIsBounded(t *testing.T) {
 	tab := state.NewTable()
 	tab.MaxFDs = 8
 	for i := 0; i < rows.Len(); i++ {
-		tab.Apply(&rows, i)
+		tab.Apply(&rows, i, evs[i].Kind)
 	}
 	p := tab.Lookup(600)
 	if p.NumFDs() != 8 {

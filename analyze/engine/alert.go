@@ -1,0 +1,119 @@
+package engine
+
+import (
+	"encoding/json"
+	"io"
+	"strings"
+	"time"
+)
+
+// Alert is one rule match.
+type Alert struct {
+	Time     int64 // event time, ns since the epoch
+	Rule     string
+	Priority string
+	// Output is the rule's output rendered for the event (without the
+	// time and priority prefix that Text adds).
+	Output string
+	// OutputFields holds every field the output prints, with its value
+	// ("<NA>" when missing), in the order the output names them.
+	OutputFields []FieldValue
+	Tags         []string
+	Hostname     string
+	Source       string
+	// Pid and EventNum locate the triggering event in the recording.
+	Pid      int32
+	EventNum uint64
+}
+
+// FieldValue is one entry of Alert.OutputFields.
+type FieldValue struct {
+	Name  string
+	Value string
+}
+
+// Field returns the value the output printed for name.
+func (a *Alert) Field(name string) (string, bool) {
+	for _, f := range a.OutputFields {
+		if f.Name == name {
+			return f.Value, true
+		}
+	}
+	return "", false
+}
+
+const clockLayout = "15:04:05.000000000"
+
+// Text renders the alert like Falco's text output:
+// "HH:MM:SS.nnnnnnnnn: Priority output".
+func (a *Alert) Text() string {
+	return time.Unix(0, a.Time).UTC().Format(clockLayout) + ": " + a.Priority + " " + a.Output
+}
+
+// jsonAlert is Falco's JSON alert shape.
+type jsonAlert struct {
+	Hostname     string        `json:"hostname"`
+	Output       string        `json:"output"`
+	OutputFields orderedFields `json:"output_fields"`
+	Priority     string        `json:"priority"`
+	Rule         string        `json:"rule"`
+	Source       string        `json:"source"`
+	Tags         []string      `json:"tags"`
+	Time         string        `json:"time"`
+}
+
+// orderedFields marshals as a JSON object keeping the output's order.
+type orderedFields []FieldValue
+
+func (o orderedFields) MarshalJSON() ([]byte, error) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, f := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(f.Name)
+		v, _ := json.Marshal(f.Value)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return []byte(b.String()), nil
+}
+
+// JSON renders the alert as one JSON object shaped like Falco's JSON
+// output (time in RFC 3339 with nanoseconds, UTC).
+func (a *Alert) JSON() ([]byte, error) {
+	tags := a.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	return json.Marshal(jsonAlert{
+		Hostname:     a.Hostname,
+		Output:       a.Text(),
+		OutputFields: a.OutputFields,
+		Priority:     a.Priority,
+		Rule:         a.Rule,
+		Source:       a.Source,
+		Tags:         tags,
+		Time:         time.Unix(0, a.Time).UTC().Format("2006-01-02T15:04:05.000000000Z"),
+	})
+}
+
+// WriteText writes the alert as one text line.
+func (a *Alert) WriteText(w io.Writer) error {
+	_, err := io.WriteString(w, a.Text()+"\n")
+	return err
+}
+
+// WriteJSON writes the alert as one JSON line.
+func (a *Alert) WriteJSON(w io.Writer) error {
+	b, err := a.JSON()
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	_, err = w.Write(b)
+	return err
+}

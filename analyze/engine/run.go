@@ -1,0 +1,156 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/rewind-sh/rewind/analyze/cond"
+	"github.com/rewind-sh/rewind/analyze/fields"
+	"github.com/rewind-sh/rewind/analyze/state"
+	"github.com/rewind-sh/rewind/format"
+)
+
+// RunOptions restrict a run. Zero values mean the whole recording.
+type RunOptions struct {
+	// Since and Until bound the events rules are tested on (ns since the
+	// epoch, inclusive / exclusive). The process table is still rebuilt
+	// from the keyframe of the first segment the window touches.
+	Since, Until int64
+}
+
+// Stats count what a run did.
+type Stats struct {
+	Rows     uint64 // rows read, all kinds
+	Events   uint64 // event rows (not keyframe, hash, user, group, heartbeat)
+	Tested   uint64 // event rows inside the window that some rule could match
+	Alerts   uint64
+	ByRule   map[string]uint64
+	Batches  int
+	Table    state.Stats
+	Warnings []string // from the recording (recovered segments, ...)
+}
+
+// isEvent reports whether rows of kind k are events that rules see.
+func isEvent(k format.Kind) bool {
+	switch k {
+	case format.KindExec, format.KindFork, format.KindExit, format.KindOpen,
+		format.KindFile, format.KindNet, format.KindSecurity:
+		return true
+	}
+	return false
+}
+
+// Run replays rec through the rules and calls emit for every alert, in
+// event order (rules in definition order within an event). An error from
+// emit stops the run and is returned.
+func (r *Ruleset) Run(rec *format.Recording, opts RunOptions, emit func(*Alert) error) (Stats, error) {
+	st := Stats{ByRule: map[string]uint64{}, Warnings: rec.Warnings}
+	host := ""
+	if rec.Manifest != nil {
+		host = rec.Manifest.Host.Hostname
+	}
+	rp := newReplay(r, host)
+	err := rec.Scan(format.ScanOptions{Since: opts.Since, Until: opts.Until}, func(b *format.Batch) error {
+		return rp.batch(b, opts, &st, emit)
+	})
+	st.Table = rp.table.Stats()
+	return st, err
+}
+
+// replay is the state of one run.
+type replay struct {
+	rs    *Ruleset
+	table *state.Table
+	rows  state.Rows
+	ev    fields.Event
+	cands [][]*cond.CompiledRule
+	other []*cond.CompiledRule
+	num   uint64
+}
+
+func newReplay(rs *Ruleset, host string) *replay {
+	rp := &replay{rs: rs, table: state.NewTable()}
+	rp.ev.Rows = &rp.rows
+	rp.ev.Table = rp.table
+	rp.ev.Hostname = host
+	// An evt.type no rule names gets the rules that match any type.
+	rp.other = rs.Program.Candidates("\x00no such type")
+	return rp
+}
+
+func (rp *replay) batch(b *format.Batch, opts RunOptions, st *Stats, emit func(*Alert) error) error {
+	if err := rp.rows.Reset(b.Record); err != nil {
+		return fmt.Errorf("segment %s: batch %d: %w", b.Segment, b.Index, err)
+	}
+	st.Batches++
+	rp.table.BeginSegment(b.Segment)
+	// Map the batch's evt.type dictionary to candidate rules once, so the
+	// per-row cost is an index.
+	rp.cands = rp.cands[:0]
+	if dict := rp.rows.Dict(format.ColSyscall); dict != nil {
+		for j := 0; j < dict.Len(); j++ {
+			rp.cands = append(rp.cands, rp.rs.Program.Candidates(dict.Value(j)))
+		}
+	}
+	n := b.Len()
+	st.Rows += uint64(n)
+	for i := 0; i < n; i++ {
+		kind := b.Kind(i)
+		p := rp.table.Apply(&rp.rows, i, kind)
+		if !isEvent(kind) {
+			continue
+		}
+		rp.num++
+		st.Events++
+		if ts := b.Ts(i); ts < opts.Since || (opts.Until != 0 && ts >= opts.Until) {
+			continue
+		}
+		list := rp.other
+		if di, ok := rp.rows.DictIndex(format.ColSyscall, i); ok {
+			list = rp.cands[di]
+		}
+		if len(list) == 0 {
+			continue
+		}
+		st.Tested++
+		rp.ev.Reset(i, kind, rp.num)
+		rp.ev.SetProcess(p)
+		for _, cr := range list {
+			if !cr.Condition.Match(&rp.ev) {
+				continue
+			}
+			a := rp.rs.alert(cr, &rp.ev)
+			st.Alerts++
+			st.ByRule[a.Rule]++
+			if err := emit(a); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// alert builds the alert of rule cr for ev.
+func (r *Ruleset) alert(cr *cond.CompiledRule, ev *fields.Event) *Alert {
+	a := &Alert{
+		Time:     ev.Ts(),
+		Rule:     cr.Rule.Name,
+		Priority: cr.Rule.Priority.String(),
+		Tags:     cr.Rule.Tags,
+		Hostname: ev.Hostname,
+		Source:   cr.Rule.Source,
+		EventNum: ev.Num,
+	}
+	if a.Source == "" {
+		a.Source = "syscall"
+	}
+	if pid, ok := ev.Rows.Int(format.ColPid, ev.Row); ok {
+		a.Pid = int32(pid)
+	}
+	if cr.Output != nil {
+		a.Output = cr.Output.Format(ev)
+	}
+	for _, of := range r.outputFields[cr] {
+		a.OutputFields = append(a.OutputFields, FieldValue{Name: of.name, Value: of.f.Format(ev)})
+	}
+	return a
+}
