@@ -1,0 +1,422 @@
+package capture
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/rewind-sh/rewind/bpf"
+	"github.com/rewind-sh/rewind/format"
+)
+
+// Source yields decoded kernel events; the bpf reader is one. Read blocks
+// until an event is decoded into ev. It returns ErrSourceClosed (or an
+// error wrapping it) once Close was called, and a *DecodeError for a ring
+// record it could not decode (the recorder counts it and goes on).
+// Pending reports whether Read would return without waiting; the reader
+// uses it to hand over a partial batch when the ring runs dry. Close
+// unblocks Read and may be called more than once, from any goroutine.
+type Source interface {
+	Read(ev *bpf.Event) error
+	Pending() bool
+	Close() error
+}
+
+// ErrSourceClosed ends the reader loop.
+var ErrSourceClosed = errors.New("event source closed")
+
+// DecodeError is a ring record the source could not decode.
+type DecodeError struct{ Err error }
+
+func (e *DecodeError) Error() string { return "decode event: " + e.Err.Error() }
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Config wires a Recorder.
+type Config struct {
+	// Writer configures the recording; its Keyframe callback is set by
+	// the Recorder.
+	Writer format.WriterOptions
+	Source Source
+	// Kernel gives the heartbeat its kernel counters; nil records them
+	// as null.
+	Kernel KernelCounters
+	Clock  bpf.BootClock
+	ProcFS *ProcFS
+	Hasher HasherOptions
+	Redact *Redactor
+	// Kinds are the kernel event kinds written (0: all). Exec, fork and
+	// exit events always update the process table, written or not.
+	Kinds    format.KindSet
+	Accounts AccountFiles
+	// QueueBatches and BatchLen bound the events between the ring reader
+	// and the writer (defaults 128 x 256); beyond, events are dropped and
+	// counted, never waited for.
+	QueueBatches int
+	BatchLen     int
+	// HeartbeatEvery defaults to 1 s.
+	HeartbeatEvery time.Duration
+	// Warn receives problems that do not stop the recording.
+	Warn io.Writer
+}
+
+// pending is one converted event on its way to the writer.
+type pending struct {
+	ev        format.Event
+	groupDead bool // exit of the thread group's last task
+	record    bool // written to the recording (else only applied to the table)
+}
+
+// Recorder runs the pipeline: a reader goroutine drains the source into
+// batches, the goroutine that called Run owns the writer, the process
+// table and the enrichment. Create it with NewRecorder; Run it once.
+type Recorder struct {
+	cfg      Config
+	w        *format.Writer
+	table    *ProcessTable
+	cgroups  *CgroupResolver
+	hasher   *Hasher
+	counters Counters
+	self     SelfUsage
+
+	free    chan []pending
+	full    chan []pending
+	emitted map[ExeIdentity]bool // exe_hash rows in the current segment
+	loaded  bool                 // the table was loaded from the first scan
+	results []HashResult
+	warned  map[string]bool
+}
+
+// NewRecorder scans /proc, creates the recording (whose first segment
+// starts with a keyframe of the scanned table) and starts the hashers.
+func NewRecorder(cfg Config) (*Recorder, error) {
+	if cfg.Source == nil || cfg.ProcFS == nil {
+		return nil, errors.New("new recorder: a source and a procfs are required")
+	}
+	if cfg.QueueBatches <= 0 {
+		cfg.QueueBatches = 128
+	}
+	if cfg.BatchLen <= 0 {
+		cfg.BatchLen = 256
+	}
+	if cfg.HeartbeatEvery <= 0 {
+		cfg.HeartbeatEvery = time.Second
+	}
+	if cfg.Warn == nil {
+		cfg.Warn = io.Discard
+	}
+	if cfg.Hasher.ProcRoot == "" {
+		cfg.Hasher.ProcRoot = cfg.ProcFS.Root
+	}
+	if cfg.Hasher.QueueLen == 0 {
+		cfg.Hasher.QueueLen = 1024 // the first keyframe submits every live executable
+	}
+	r := &Recorder{
+		cfg:     cfg,
+		table:   NewProcessTable(),
+		cgroups: NewCgroupResolver(cfg.ProcFS.CgroupRoot),
+		hasher:  NewHasher(cfg.Hasher),
+		free:    make(chan []pending, cfg.QueueBatches),
+		full:    make(chan []pending, cfg.QueueBatches),
+		emitted: map[ExeIdentity]bool{},
+		warned:  map[string]bool{},
+	}
+	for i := 0; i < cfg.QueueBatches; i++ {
+		r.free <- make([]pending, 0, cfg.BatchLen)
+	}
+	wopts := cfg.Writer
+	wopts.Keyframe = r.keyframe
+	w, err := format.Create(wopts)
+	if err != nil {
+		r.hasher.Close()
+		r.cgroups.Close()
+		return nil, err
+	}
+	r.w = w
+	return r, nil
+}
+
+// Writer exposes the writer, for SetFrozen (safe from any goroutine).
+func (r *Recorder) Writer() *format.Writer { return r.w }
+
+// Counters are the pipeline's running counters.
+func (r *Recorder) Counters() *Counters { return &r.counters }
+
+// HasherStats are the hasher's running totals.
+func (r *Recorder) HasherStats() HasherStats { return r.hasher.Stats() }
+
+func (r *Recorder) warnf(key, f string, args ...any) {
+	if r.warned[key] {
+		return
+	}
+	r.warned[key] = true
+	fmt.Fprintf(r.cfg.Warn, "rewind-record: "+f+"\n", args...)
+}
+
+// keyframe is the writer's callback at each segment start: reconcile the
+// table with /proc, then write it, the accounts and the hashes of the
+// live executables.
+func (r *Recorder) keyframe(emit func(*format.Event) error) error {
+	now := r.cfg.ProcFS.Now().UnixNano()
+	scan, err := r.cfg.ProcFS.Scan()
+	if err != nil {
+		r.warnf("scan", "/proc scan: %v (reported once)", err)
+	}
+	for i := range scan {
+		if !scan[i].Null.Has(format.ColCgroupID) {
+			r.cgroups.Learn(scan[i].CgroupID, scan[i].CgroupPath)
+		}
+	}
+	r.cgroups.Forget()
+	if !r.loaded {
+		r.table.Load(scan)
+		r.loaded = true
+	} else {
+		r.table.Reconcile(scan)
+	}
+	rows := r.table.Rows(now)
+	for i := range rows {
+		if err := emit(&rows[i]); err != nil {
+			return err
+		}
+		r.counters.AddKind(format.KindKeyframe)
+	}
+	accounts, err := r.cfg.Accounts.Rows(now)
+	if err != nil {
+		r.warnf("accounts", "%v (reported once)", err)
+	}
+	for i := range accounts {
+		if err := emit(&accounts[i]); err != nil {
+			return err
+		}
+		r.counters.AddKind(accounts[i].Kind)
+	}
+	clear(r.emitted)
+	for i := range rows {
+		row := &rows[i]
+		if row.ExeIno == 0 || row.Null.Has(format.ColExeIno) {
+			continue
+		}
+		id := identityOfExec(row)
+		if r.emitted[id] {
+			continue
+		}
+		if res, ok := r.hasher.Lookup(id); ok {
+			res.Ts, res.Source = now, HashFromCache
+			if err := r.emitHash(emit, &res); err != nil {
+				return err
+			}
+			continue
+		}
+		r.hasher.Submit(row.Pid, row.ExePath, id)
+	}
+	return nil
+}
+
+func (r *Recorder) emitHash(emit func(*format.Event) error, res *HashResult) error {
+	ev := res.Event()
+	r.emitted[res.Identity] = true
+	r.counters.AddKind(format.KindExeHash)
+	return emit(&ev)
+}
+
+// Run records until ctx is done or the source fails, then drains what is
+// queued, waits for pending hashes, writes a last heartbeat and closes
+// the recording. It returns the first write error, if any.
+func (r *Recorder) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	readErr := make(chan error, 1)
+	go func() {
+		defer wg.Done()
+		readErr <- r.readLoop()
+	}()
+	go func() {
+		<-ctx.Done()
+		r.cfg.Source.Close()
+	}()
+	err := r.writeLoop()
+	if err != nil {
+		// Keep draining so the reader never blocks; nothing more is written.
+		r.cfg.Source.Close()
+		for b := range r.full {
+			r.free <- b[:0]
+		}
+	}
+	wg.Wait()
+	rerr := <-readErr
+	r.hasher.Close()
+	if err == nil {
+		err = r.appendHashResults()
+	}
+	if err == nil {
+		err = r.heartbeat()
+	}
+	r.cgroups.Close()
+	if cerr := r.w.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && rerr != nil && !errors.Is(rerr, ErrSourceClosed) {
+		err = rerr
+	}
+	return err
+}
+
+// readLoop is the only reader of the source. It must never wait for the
+// writer: when no free batch is available it counts drops.
+func (r *Recorder) readLoop() error {
+	defer close(r.full)
+	var (
+		ev    bpf.Event
+		batch []pending
+	)
+	send := func() {
+		if len(batch) > 0 {
+			r.full <- batch // never blocks: there are only QueueBatches batches
+			batch = nil
+		}
+	}
+	for {
+		err := r.cfg.Source.Read(&ev)
+		if err != nil {
+			var de *DecodeError
+			if errors.As(err, &de) {
+				r.counters.AddDecodeError()
+				continue
+			}
+			send()
+			return err
+		}
+		if batch == nil {
+			select {
+			case batch = <-r.free:
+			default:
+				r.counters.AddUserDrop(1)
+				continue
+			}
+		}
+		batch = batch[:len(batch)+1]
+		p := &batch[len(batch)-1]
+		if !Convert(&p.ev, &ev, r.cfg.Clock) {
+			batch = batch[:len(batch)-1]
+			r.counters.AddDecodeError()
+			continue
+		}
+		p.groupDead = ev.GroupDead
+		p.record = r.cfg.Kinds == 0 || r.cfg.Kinds.Has(p.ev.Kind)
+		if p.ev.Kind == format.KindExec && p.ev.Ret >= 0 && p.ev.ExeIno != 0 {
+			// Pin the executable now, while the process most likely lives.
+			r.hasher.Submit(p.ev.Pid, p.ev.ExePath, identityOfExec(&p.ev))
+		}
+		if len(batch) == cap(batch) || !r.cfg.Source.Pending() {
+			send()
+		}
+	}
+}
+
+func (r *Recorder) writeLoop() error {
+	tick := time.NewTicker(r.cfg.HeartbeatEvery)
+	defer tick.Stop()
+	if err := r.heartbeat(); err != nil {
+		return err
+	}
+	for {
+		select {
+		case b, ok := <-r.full:
+			if !ok {
+				return nil
+			}
+			err := r.writeBatch(b)
+			r.free <- b[:0]
+			if err != nil {
+				return err
+			}
+		case <-r.hasher.Ready():
+			if err := r.appendHashResults(); err != nil {
+				return err
+			}
+		case <-tick.C:
+			if err := r.heartbeat(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (r *Recorder) writeBatch(b []pending) error {
+	for i := range b {
+		if err := r.writeOne(&b[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeOne enriches one event from the table and the cgroup resolver,
+// applies it to the table, and appends it.
+func (r *Recorder) writeOne(p *pending) error {
+	ev := &p.ev
+	proc := r.table.Lookup(ev.Pid)
+	path, c, ok := r.cgroups.Lookup(ev.CgroupID)
+	if !ok || c.ID == "" {
+		// Hybrid hosts keep containers in v1 hierarchies only; what the
+		// /proc scan found is inherited through fork.
+		if proc != nil && proc.CgroupID == ev.CgroupID {
+			c = Container{ID: proc.ContainerID, Runtime: proc.ContainerRuntime}
+		}
+	}
+	ev.ContainerID = c.ID
+	if ev.Kind != format.KindExec && proc != nil {
+		// Only exec events carry the path; the others take the process's.
+		ev.ExePath = proc.ExePath
+	}
+	switch ev.Kind {
+	case format.KindExec:
+		ev.CgroupPath, ev.ContainerRuntime = path, c.Runtime
+		r.cfg.Redact.Argv(ev.Argv)
+		r.cfg.Redact.Env(ev.Env)
+		r.table.Exec(ev)
+	case format.KindFork:
+		r.table.Fork(ev)
+	case format.KindExit:
+		r.table.Exit(ev.Pid, p.groupDead)
+	}
+	if !p.record {
+		return nil
+	}
+	if err := r.w.Append(ev); err != nil {
+		return err
+	}
+	r.counters.AddKind(ev.Kind)
+	if ev.Kind == format.KindExec && ev.Ret >= 0 && ev.ExeIno != 0 {
+		// The identity was hashed in an earlier segment: repeat its row
+		// once per segment so each segment stands alone.
+		id := identityOfExec(ev)
+		if !r.emitted[id] {
+			if res, ok := r.hasher.Lookup(id); ok {
+				res.Ts, res.Source = ev.Ts, HashFromCache
+				return r.emitHash(r.w.Append, &res)
+			}
+		}
+	}
+	return nil
+}
+
+func (r *Recorder) appendHashResults() error {
+	r.results = r.hasher.Take(r.results[:0])
+	for i := range r.results {
+		if err := r.emitHash(r.w.Append, &r.results[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Recorder) heartbeat() error {
+	ev := Heartbeat(r.cfg.ProcFS.Now().UnixNano(), r.cfg.Kernel, &r.counters, &r.self)
+	return r.w.Append(&ev)
+}
