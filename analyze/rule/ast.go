@@ -92,7 +92,16 @@ func (f *FieldRef) String() string {
 	if !f.HasArg {
 		return f.Name
 	}
-	return f.Name + "[" + f.Arg + "]"
+	return f.Name + "[" + formatArg(f.Arg) + "]"
+}
+
+// formatArg renders a field argument, quoted when a bare one would not
+// read back the same.
+func formatArg(a string) string {
+	if a == "" || strings.ContainsAny(a, "[]\"' \t\r\n\b\f\v") || strings.IndexFunc(a, func(r rune) bool { return r < 0x20 || r >= 0x7f }) >= 0 {
+		return quoteString(a)
+	}
+	return a
 }
 
 func (t *Transform) String() string {
@@ -102,7 +111,7 @@ func (t *Transform) String() string {
 	}
 	s := t.Name + "(" + strings.Join(parts, ", ") + ")"
 	if t.HasArg {
-		s += "[" + t.Arg + "]"
+		s += "[" + formatArg(t.Arg) + "]"
 	}
 	return s
 }

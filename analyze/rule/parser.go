@@ -65,6 +65,11 @@ func (p *parser) run(fn func()) (err *Error) {
 }
 
 func (p *parser) failf(off int, format string, args ...any) {
+	if off >= len(p.text) {
+		// Report the end just after the last non-blank byte, so a folded
+		// YAML scalar's final newline does not move it to the next line.
+		off = len(strings.TrimRight(p.text, " \t\r\n\b\f\v"))
+	}
 	panic(bailout{Errorf(p.src.Pos(off), format, args...)})
 }
 
@@ -87,6 +92,7 @@ func (p *parser) parseOr() Expr {
 		save := p.pos
 		p.blank()
 		if !p.keyword("or", "(") {
+			p.danglingKeyword("or")
 			p.pos = save
 			break
 		}
@@ -108,6 +114,7 @@ func (p *parser) parseAnd() Expr {
 		save := p.pos
 		p.blank()
 		if !p.keyword("and", "(") {
+			p.danglingKeyword("and")
 			p.pos = save
 			break
 		}
@@ -124,11 +131,20 @@ func (p *parser) parseNot() Expr {
 	defer p.leave()
 	p.blank()
 	start := p.pos
+	p.danglingKeyword("not")
 	if p.keyword("not", "(") {
 		x := p.parseNot()
 		return &NotExpr{At: p.src.Pos(start), X: x}
 	}
 	return p.parseCheck()
+}
+
+// danglingKeyword reports a keyword that ends the condition, which would
+// otherwise be read as a macro name or as trailing input.
+func (p *parser) danglingKeyword(kw string) {
+	if p.pos+len(kw) == len(p.text) && p.peekLiteral(kw) {
+		p.failf(len(p.text), "unexpected end of condition after '%s', expecting a check", kw)
+	}
 }
 
 func (p *parser) parseCheck() Expr {
