@@ -18,9 +18,24 @@ const (
 	envMaxBytes         = 64 << 10
 )
 
-// DefaultEnvNames are the environment variables kept by default: the ones
-// that change what a process loads or runs, which detections look at.
-var DefaultEnvNames = []string{"LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "PATH"}
+// EnvFilter selects environment variables by name: "NAME" keeps one
+// variable, "PREFIX*" every variable whose name starts with PREFIX (the
+// same rule as the kernel side's filter, so keyframe and exec rows agree).
+type EnvFilter []string
+
+// Match reports whether the variable name is selected.
+func (f EnvFilter) Match(name []byte) bool {
+	for _, p := range f {
+		if prefix, ok := strings.CutSuffix(p, "*"); ok {
+			if strings.HasPrefix(string(name), prefix) {
+				return true
+			}
+		} else if string(name) == p {
+			return true
+		}
+	}
+	return false
+}
 
 // readBounded reads at most max bytes of a (proc) file into buf, reusing
 // it; it reports whether the file was longer.
@@ -80,8 +95,8 @@ func splitNul(b []byte, maxCount, maxBytes int) []string {
 }
 
 // selectEnv keeps the NAME=value entries of a NUL-separated environment
-// whose name is in names, in the order they appear.
-func selectEnv(b []byte, names map[string]bool) []string {
+// whose name the filter selects, in the order they appear.
+func selectEnv(b []byte, names EnvFilter) []string {
 	var out []string
 	for len(b) > 0 {
 		var entry []byte
@@ -94,7 +109,7 @@ func selectEnv(b []byte, names map[string]bool) []string {
 		if eq <= 0 {
 			continue
 		}
-		if names[string(entry[:eq])] {
+		if names.Match(entry[:eq]) {
 			out = append(out, string(entry))
 		}
 	}

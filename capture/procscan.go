@@ -34,7 +34,7 @@ type ProcFS struct {
 	ClockTicks int64
 	// EnvNames are the environment variables kept; ArgvMaxCount and
 	// ArgvMaxBytes bound argv.
-	EnvNames     map[string]bool
+	EnvNames     EnvFilter
 	ArgvMaxCount int
 	ArgvMaxBytes int
 	// Now stamps the rows; replaceable in tests.
@@ -53,13 +53,10 @@ func NewProcFS(root string, envNames []string) (*ProcFS, error) {
 		CgroupRoot:   findCgroup2Mount(root),
 		BootTimeNs:   clock.OffsetNs,
 		ClockTicks:   100,
-		EnvNames:     make(map[string]bool, len(envNames)),
+		EnvNames:     EnvFilter(envNames),
 		ArgvMaxCount: DefaultArgvMaxCount,
 		ArgvMaxBytes: DefaultArgvMaxBytes,
 		Now:          time.Now,
-	}
-	for _, n := range envNames {
-		p.EnvNames[n] = true
 	}
 	return p, nil
 }
@@ -104,9 +101,6 @@ func unescapeMountinfo(s string) string {
 	}
 	return b.String()
 }
-
-// errGone means the process exited while it was being read.
-var errGone = errors.New("process exited")
 
 // Process reads one live process (thread group pid) into a keyframe row.
 // Columns that could not be read are marked null in ev.Null; a process

@@ -191,6 +191,27 @@ func TestSplitNulBoundsArgv(t *testing.T) {
 	}
 }
 
+func TestSelectEnv(t *testing.T) {
+	env := []byte("PATH=/bin\x00LD_PRELOAD=/x.so\x00LD_AUDIT=a\x00SSH_CONNECTION=1 2 3 4\x00NOEQUALS\x00=v\x00")
+	tests := []struct {
+		name   string
+		filter EnvFilter
+		want   string
+	}{
+		{"exact names", EnvFilter{"PATH", "LD_AUDIT"}, "PATH=/bin|LD_AUDIT=a"},
+		{"a prefix with a star", EnvFilter{"LD_*"}, "LD_PRELOAD=/x.so|LD_AUDIT=a"},
+		{"an empty filter keeps nothing", nil, ""},
+		{"entries without a name are skipped", EnvFilter{"*"}, "PATH=/bin|LD_PRELOAD=/x.so|LD_AUDIT=a|SSH_CONNECTION=1 2 3 4"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := strings.Join(selectEnv(env, tt.filter), "|"); got != tt.want {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestWritableBy(t *testing.T) {
 	tests := []struct {
 		name            string

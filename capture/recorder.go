@@ -12,10 +12,11 @@ import (
 	"github.com/rewind-sh/rewind/format"
 )
 
-// Source yields decoded kernel events; the bpf reader is one. Read blocks
-// until an event is decoded into ev. It returns ErrSourceClosed (or an
-// error wrapping it) once Close was called, and a *DecodeError for a ring
-// record it could not decode (the recorder counts it and goes on).
+// Source yields decoded kernel events (BPFSource adapts the bpf reader).
+// Read blocks until an event is decoded into ev. It returns bpf.ErrClosed
+// (or an error wrapping it) once Close was called, and a *bpf.DecodeError
+// for a ring record it could not decode (the recorder counts it as a
+// user-space drop and goes on).
 // Pending reports whether Read would return without waiting; the reader
 // uses it to hand over a partial batch when the ring runs dry. Close
 // unblocks Read and may be called more than once, from any goroutine.
@@ -24,15 +25,6 @@ type Source interface {
 	Pending() bool
 	Close() error
 }
-
-// ErrSourceClosed ends the reader loop.
-var ErrSourceClosed = errors.New("event source closed")
-
-// DecodeError is a ring record the source could not decode.
-type DecodeError struct{ Err error }
-
-func (e *DecodeError) Error() string { return "decode event: " + e.Err.Error() }
-func (e *DecodeError) Unwrap() error { return e.Err }
 
 // Config wires a Recorder.
 type Config struct {
@@ -260,7 +252,7 @@ func (r *Recorder) Run(ctx context.Context) error {
 	if cerr := r.w.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil && rerr != nil && !errors.Is(rerr, ErrSourceClosed) {
+	if err == nil && rerr != nil && !errors.Is(rerr, bpf.ErrClosed) {
 		err = rerr
 	}
 	return err
@@ -283,7 +275,7 @@ func (r *Recorder) readLoop() error {
 	for {
 		err := r.cfg.Source.Read(&ev)
 		if err != nil {
-			var de *DecodeError
+			var de *bpf.DecodeError
 			if errors.As(err, &de) {
 				r.counters.AddDecodeError()
 				continue

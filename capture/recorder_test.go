@@ -2,7 +2,6 @@ package capture
 
 import (
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,7 +46,7 @@ func (s *scriptSource) Read(ev *bpf.Event) error {
 	}
 	s.mu.Unlock()
 	<-s.done
-	return ErrSourceClosed
+	return bpf.ErrClosed
 }
 
 func (s *scriptSource) Pending() bool {
@@ -115,7 +114,7 @@ func TestRecorderWritesKeyframeEventsHashesAndHeartbeats(t *testing.T) {
 		{Kind: bpf.KindExit, Syscall: "sched_process_exit", BootNs: now + 5, Pid: child, Tid: child, ExitCode: 0, GroupDead: true},
 	}
 	src := newScriptSource(events)
-	src.errs[5] = &DecodeError{Err: errors.New("short record")}
+	src.errs[5] = &bpf.DecodeError{Offset: 3, Reason: "short record"}
 	cfg.Source = src
 	redact, err := NewRedactor([]string{`hunter2`})
 	if err != nil {
