@@ -1,0 +1,368 @@
+//go:build duckdb_arrow
+
+package queries
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+	"github.com/rewind-sh/rewind/format"
+)
+
+// Source is what a Runner reads: a recording, or anything that scans
+// record batches of the format.Columns schema in time order.
+// *format.Recording is a Source.
+type Source interface {
+	Scan(opts format.ScanOptions, fn func(*format.Batch) error) error
+}
+
+// Options tune a Runner. Zero values pick the defaults.
+type Options struct {
+	// Threads is DuckDB's worker thread count (default: DuckDB's own,
+	// the number of CPUs).
+	Threads int
+	// MemoryLimit caps DuckDB's memory, e.g. "2GB" (default: DuckDB's
+	// own, 80% of RAM). Nothing spills to disk: a query that needs more
+	// fails with an out-of-memory error.
+	MemoryLimit string
+	// AllowFiles lets SQL read and write files (COPY, read_parquet, ...).
+	// Off by default: a query sees the recording and nothing else.
+	AllowFiles bool
+}
+
+// Runner exposes one recording to an in-memory DuckDB database as SQL
+// views and tables, and runs queries on it. It is safe for concurrent
+// use; statements run one at a time.
+type Runner struct {
+	src Source
+
+	mu       sync.Mutex
+	db       *sql.DB
+	conn     *sql.Conn
+	arrow    *duckdb.Arrow
+	releases []func() // streams registered for the statement in flight
+	built    bool     // the process tables exist
+	closed   bool
+}
+
+// Open opens the recording in dir and returns a Runner on it, with any
+// warnings the reader raised (recovered segments, skipped files).
+func Open(dir string, opts Options) (*Runner, []string, error) {
+	rec, err := format.Open(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := New(rec, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("recording %s: %w", dir, err)
+	}
+	return r, rec.Warnings, nil
+}
+
+// New returns a Runner over src. Nothing is read until a statement needs
+// it.
+func New(src Source, opts Options) (*Runner, error) {
+	connector, err := duckdb.NewConnector("", nil)
+	if err != nil {
+		return nil, fmt.Errorf("start duckdb: %w", err)
+	}
+	db := sql.OpenDB(connector)
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("start duckdb: %w", err)
+	}
+	r := &Runner{src: src, db: db, conn: conn}
+	err = conn.Raw(func(dc any) error {
+		a, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
+		r.arrow = a
+		return err
+	})
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("start duckdb arrow interface: %w", err)
+	}
+	settings := []string{
+		"SET TimeZone = 'UTC'",
+		// Nothing of a recording is copied to disk.
+		"SET temp_directory = ''",
+	}
+	if !opts.AllowFiles {
+		settings = append(settings, "SET enable_external_access = false")
+	}
+	if opts.Threads > 0 {
+		settings = append(settings, fmt.Sprintf("SET threads = %d", opts.Threads))
+	}
+	if opts.MemoryLimit != "" {
+		settings = append(settings, "SET memory_limit = '"+strings.ReplaceAll(opts.MemoryLimit, "'", "''")+"'")
+	}
+	for _, s := range settings {
+		if _, err := conn.ExecContext(context.Background(), s); err != nil {
+			r.Close()
+			return nil, fmt.Errorf("configure duckdb (%s): %w", s, err)
+		}
+	}
+	if err := r.registerStreams(); err != nil {
+		r.Close()
+		return nil, err
+	}
+	for _, v := range streamViews {
+		if _, err := conn.ExecContext(context.Background(), v.viewSQL()); err != nil {
+			r.Close()
+			return nil, fmt.Errorf("create view %s: %w", v.name, err)
+		}
+	}
+	return r, nil
+}
+
+// Close releases DuckDB and every registered stream.
+func (r *Runner) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	var errs []error
+	if r.conn != nil {
+		errs = append(errs, r.conn.Close())
+	}
+	r.releaseStreams()
+	if r.db != nil {
+		errs = append(errs, r.db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// registerStreams gives every streamed view a fresh, unread scanReader.
+// A registered stream can be read once, so this runs before every
+// statement; registering is cheap (nothing is scanned until DuckDB
+// pulls the first batch).
+func (r *Runner) registerStreams() error {
+	var fresh []func()
+	for _, v := range streamViews {
+		rd := newScanReader(v.name, r.src, format.ScanOptions{Kinds: v.kinds})
+		release, err := r.arrow.RegisterView(rd, v.sourceName())
+		rd.Release() // the exported stream holds its own reference
+		if err != nil {
+			for _, f := range fresh {
+				f()
+			}
+			return fmt.Errorf("register view %s: %w", v.name, err)
+		}
+		fresh = append(fresh, release)
+	}
+	r.releaseStreams()
+	r.releases = fresh
+	return nil
+}
+
+func (r *Runner) releaseStreams() {
+	for _, f := range r.releases {
+		f()
+	}
+	r.releases = nil
+}
+
+// buildTables reads the lifecycle rows once and derives the process
+// tables from them (see tables.go).
+func (r *Runner) buildTables(ctx context.Context) error {
+	if r.built {
+		return nil
+	}
+	rd := newScanReader("lifecycle rows", r.src, format.ScanOptions{Kinds: lifecycleKinds})
+	release, err := r.arrow.RegisterView(rd, "_rec_lifecycle")
+	rd.Release()
+	if err != nil {
+		return fmt.Errorf("register lifecycle rows: %w", err)
+	}
+	defer release()
+	load := lifecycleSQL("_rec_lifecycle")
+	err = r.withStreams(ctx, load, func() error {
+		_, err := r.conn.ExecContext(ctx, load)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("build process tables: %w", err)
+	}
+	stmts := append(tableStatements(), "DROP VIEW _rec_lifecycle")
+	for _, s := range stmts {
+		if _, err := r.conn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("build process tables: %w", err)
+		}
+	}
+	if err := r.inheritImages(ctx); err != nil {
+		return err
+	}
+	r.built = true
+	return nil
+}
+
+// streamOptimizers are the DuckDB optimizers that push projections and
+// filters into a scan. DuckDB's Arrow stream scan (duckdb_arrow_scan, as
+// of v1.5) accepts those pushdowns but the stream cannot apply them: it
+// then reads the wrong child array for a projected column (or crashes on
+// a dictionary column) and drops pushed filters. They are disabled while
+// a statement reads a streamed view, so the scan reads every column in
+// schema order and DuckDB filters itself. TestStreamScanIgnoresPushdown
+// guards this.
+const streamOptimizers = "filter_pushdown,unused_columns,statistics_propagation"
+
+// withStreams runs fn with the pushdown optimizers disabled when text
+// reads a streamed view.
+func (r *Runner) withStreams(ctx context.Context, text string, fn func() error) error {
+	if !needsStreams(text) {
+		return fn()
+	}
+	if _, err := r.conn.ExecContext(ctx, "SET disabled_optimizers = '"+streamOptimizers+"'"); err != nil {
+		return fmt.Errorf("configure duckdb: %w", err)
+	}
+	err := fn()
+	if _, rerr := r.conn.ExecContext(context.Background(), "RESET disabled_optimizers"); rerr != nil && err == nil {
+		err = fmt.Errorf("configure duckdb: %w", rerr)
+	}
+	return err
+}
+
+// needsStreams reports whether text may read a streamed view.
+func needsStreams(text string) bool {
+	lower := strings.ToLower(text)
+	for _, v := range streamViews {
+		if containsWord(lower, v.name) || containsWord(lower, v.sourceName()) {
+			return true
+		}
+	}
+	return strings.Contains(lower, "_rec_")
+}
+
+// needsTables reports whether text may read a derived table. A word
+// match is enough: building when not needed only costs time.
+func needsTables(text string) bool {
+	lower := strings.ToLower(text)
+	for _, t := range derivedTables {
+		if containsWord(lower, t) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsWord(s, w string) bool {
+	for i := 0; ; {
+		j := strings.Index(s[i:], w)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(w)
+		if (j == 0 || !isIdentByte(s[j-1])) && (end == len(s) || !isIdentByte(s[end])) {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// A Sink receives a result: its columns once, then each row. The values
+// are those database/sql scans into any: nil, bool, int*, uint*,
+// float64, string, []byte, time.Time, []any, map[any]any,
+// duckdb.Interval, ...
+type Sink interface {
+	Columns(cols []ResultColumn) error
+	Row(vals []any) error
+	Flush() error
+}
+
+// ResultColumn names a result column and its DuckDB type.
+type ResultColumn struct {
+	Name string
+	Type string
+}
+
+// Query runs one SQL statement and streams its result into sink. name
+// labels errors (a named query's name, or "sql"); args bind $1.. or,
+// given as sql.Named, $name parameters.
+func (r *Runner) Query(ctx context.Context, name, text string, sink Sink, args ...any) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return errors.New("query runner is closed")
+	}
+	if needsTables(text) {
+		if err := r.buildTables(ctx); err != nil {
+			return err
+		}
+	}
+	if err := r.registerStreams(); err != nil {
+		return err
+	}
+	return r.withStreams(ctx, text, func() error { return r.query(ctx, name, text, sink, args) })
+}
+
+func (r *Runner) query(ctx context.Context, name, text string, sink Sink, args []any) error {
+	rows, err := r.conn.QueryContext(ctx, text, args...)
+	if err != nil {
+		return sqlError(name, text, err)
+	}
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return sqlError(name, text, err)
+	}
+	cols := make([]ResultColumn, len(types))
+	for i, t := range types {
+		cols[i] = ResultColumn{Name: t.Name(), Type: t.DatabaseTypeName()}
+	}
+	if err := sink.Columns(cols); err != nil {
+		return err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return sqlError(name, text, err)
+		}
+		if err := sink.Row(vals); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return sqlError(name, text, err)
+	}
+	return sink.Flush()
+}
+
+// Exec runs a statement that returns no rows (COPY, CREATE TEMP ...).
+func (r *Runner) Exec(ctx context.Context, name, text string, args ...any) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return errors.New("query runner is closed")
+	}
+	if needsTables(text) {
+		if err := r.buildTables(ctx); err != nil {
+			return err
+		}
+	}
+	if err := r.registerStreams(); err != nil {
+		return err
+	}
+	return r.withStreams(ctx, text, func() error {
+		if _, err := r.conn.ExecContext(ctx, text, args...); err != nil {
+			return sqlError(name, text, err)
+		}
+		return nil
+	})
+}

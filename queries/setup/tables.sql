@@ -1,0 +1,131 @@
+-- Derived tables, built once per runner from _life (the lifecycle rows:
+-- exec, fork, exit, keyframe, exe_hash, heartbeat, user, group; column t
+-- is ts in ns). Statements end with ";" at the end of a line.
+--
+-- Process instances. A pid names a new process after each exit of its
+-- thread-group leader, so an instance is a pid plus its generation: the
+-- number of leader exits of that pid seen before. A fork row belongs to
+-- the child's generation as of one second before the fork returned in
+-- the parent: the child may exec and even exit before its parent's fork
+-- syscall returns and is recorded.
+
+CREATE OR REPLACE TEMP TABLE hashes AS
+SELECT exe_dev, exe_ino, exe_ctime, exe_mtime, exe_size,
+       arg_max(sha256, t) FILTER (WHERE sha256 IS NOT NULL) AS sha256,
+       coalesce(arg_max(hash_source, t) FILTER (WHERE sha256 IS NOT NULL), arg_max(hash_source, t)) AS hash_source,
+       arg_max(hash_error, t) FILTER (WHERE sha256 IS NULL) AS hash_error,
+       min(ts) AS first_hashed_ts
+FROM _life
+WHERE kind = 'exe_hash'
+GROUP BY exe_dev, exe_ino, exe_ctime, exe_mtime, exe_size;
+
+CREATE OR REPLACE TEMP TABLE users AS
+SELECT uid, arg_max(user_name, t) AS user_name, arg_max(user_home, t) AS user_home,
+       arg_max(user_shell, t) AS user_shell
+FROM _life WHERE kind = 'user' GROUP BY uid;
+
+CREATE OR REPLACE TEMP TABLE groups AS
+SELECT gid, arg_max(group_name, t) AS group_name
+FROM _life WHERE kind = 'group' GROUP BY gid;
+
+CREATE OR REPLACE TEMP TABLE _exits AS
+SELECT pid, t, row_number() OVER (PARTITION BY pid ORDER BY t) AS gen
+FROM _life WHERE kind = 'exit' AND tid = pid;
+
+CREATE OR REPLACE TEMP TABLE _inst_rows AS
+WITH r AS (
+    SELECT *,
+           CASE WHEN kind = 'fork' THEN child_pid ELSE pid END AS ipid,
+           CASE WHEN kind = 'fork' THEN t - 1000000000 ELSE t END AS key_t
+    FROM _life
+    WHERE (kind IN ('exec', 'keyframe') AND coalesce(ret, 0) = 0)
+       OR (kind = 'exit' AND tid = pid)
+       OR (kind = 'fork' AND child_pid IS NOT NULL AND child_pid <> pid)
+)
+SELECT r.*, coalesce(x.gen, 0) AS gen
+FROM r ASOF LEFT JOIN _exits x ON r.ipid = x.pid AND r.key_t > x.t;
+
+-- One row per instance. Image columns come from the last exec (or the
+-- keyframe when it never exec'd here); the others from the instance's own
+-- rows, a fork row (which describes the parent, i.e. the child as forked)
+-- counting only when nothing else does.
+CREATE OR REPLACE TEMP TABLE _proc AS
+SELECT ipid AS pid, gen,
+       arg_min(pid, t) FILTER (WHERE kind = 'fork') AS fork_parent,
+       min(t) FILTER (WHERE kind = 'fork') AS fork_t,
+       min(epoch_ns(start_ts)) FILTER (WHERE kind = 'exec') AS exec_start_t,
+       min(epoch_ns(start_ts)) FILTER (WHERE kind = 'keyframe') AS keyframe_start_t,
+       min(t) AS first_t,
+       max(t) FILTER (WHERE kind = 'exit') AS exit_t,
+       arg_max(exit_code, t) FILTER (WHERE kind = 'exit') AS exit_code,
+       arg_max(exit_signal, t) FILTER (WHERE kind = 'exit') AS exit_signal,
+       arg_min(ppid, t) FILTER (WHERE kind IN ('exec', 'keyframe', 'exit')) AS first_ppid,
+       count(*) FILTER (WHERE kind = 'exec') AS exec_count,
+       bool_or(kind = 'keyframe') AS in_keyframe,
+       max(t) FILTER (WHERE kind = 'exec') AS last_exec_t,
+       arg_max(exe_path, t) FILTER (WHERE kind IN ('exec', 'keyframe')) AS image_path,
+       arg_max(exe_ctime, t) FILTER (WHERE kind IN ('exec', 'keyframe')) AS exe_ctime,
+       arg_max(exe_mtime, t) FILTER (WHERE kind IN ('exec', 'keyframe')) AS exe_mtime,
+       arg_max(exe_size, t) FILTER (WHERE kind IN ('exec', 'keyframe')) AS exe_size,
+       arg_max(exe_mode, t) FILTER (WHERE kind IN ('exec', 'keyframe')) AS exe_mode,
+       arg_max(exe_upper_layer, t) FILTER (WHERE kind IN ('exec', 'keyframe')) AS exe_upper_layer,
+       arg_max(exe_from_memfd, t) FILTER (WHERE kind IN ('exec', 'keyframe')) AS exe_from_memfd,
+       arg_max(exe_writable, t) FILTER (WHERE kind IN ('exec', 'keyframe')) AS exe_writable,
+       arg_max(argv, t) FILTER (WHERE kind IN ('exec', 'keyframe')) AS argv,
+       arg_max(cwd, t) FILTER (WHERE kind IN ('exec', 'keyframe')) AS cwd,
+       arg_max(interpreter, t) FILTER (WHERE kind IN ('exec', 'keyframe')) AS interpreter,
+       arg_max(tty, t) FILTER (WHERE kind IN ('exec', 'keyframe')) AS tty,
+       arg_max(sid, t) FILTER (WHERE kind IN ('exec', 'keyframe')) AS sid,
+       arg_max(container_runtime, t) FILTER (WHERE kind IN ('exec', 'keyframe')) AS container_runtime,
+       arg_max(exe_path, (kind <> 'fork', t)) AS exe_path,
+       arg_max(exe_dev, (kind <> 'fork', t)) AS exe_dev,
+       arg_max(exe_ino, (kind <> 'fork', t)) AS exe_ino,
+       arg_max(comm, (kind <> 'fork', t)) AS comm,
+       arg_max(uid, (kind <> 'fork', t)) AS uid,
+       arg_max(gid, (kind <> 'fork', t)) AS gid,
+       arg_max(euid, (kind <> 'fork', t)) AS euid,
+       arg_max(egid, (kind <> 'fork', t)) AS egid,
+       arg_max(loginuid, (kind <> 'fork', t)) AS loginuid,
+       arg_max(vpid, (kind <> 'fork', t)) FILTER (WHERE kind <> 'fork') AS vpid,
+       arg_max(container_id, (kind <> 'fork', t)) AS container_id,
+       arg_max(cgroup_id, (kind <> 'fork', t)) AS cgroup_id,
+       arg_max(pid_ns, (kind <> 'fork', t)) AS pid_ns,
+       arg_max(mnt_ns, (kind <> 'fork', t)) AS mnt_ns,
+       arg_max(net_ns, (kind <> 'fork', t)) AS net_ns,
+       arg_max(user_ns, (kind <> 'fork', t)) AS user_ns
+FROM _inst_rows
+GROUP BY ipid, gen;
+
+CREATE OR REPLACE TEMP TABLE _proc2 AS
+SELECT p.*,
+       coalesce(exec_start_t, fork_t, keyframe_start_t, first_t) AS start_t,
+       coalesce(fork_parent, first_ppid) AS parent_pid
+FROM _proc p;
+
+-- The parent instance is the parent pid's generation live at the start,
+-- when that instance was recorded.
+CREATE OR REPLACE TEMP TABLE _proc3 AS
+WITH pg AS (
+    SELECT p.pid, p.gen, p.parent_pid, coalesce(x.gen, 0) AS parent_gen
+    FROM _proc2 p ASOF LEFT JOIN _exits x ON x.pid = p.parent_pid AND p.start_t > x.t
+)
+SELECT p.pid || ':' || p.gen AS proc_id,
+       p.pid, p.gen,
+       CASE WHEN q.pid IS NOT NULL THEN q.pid || ':' || q.gen END AS parent_proc_id,
+       p.parent_pid AS ppid,
+       p.start_t, p.exit_t AS end_t,
+       p.exit_code, p.exit_signal,
+       p.fork_t IS NOT NULL AS forked_here,
+       p.in_keyframe, p.exec_count, p.last_exec_t,
+       p.comm, p.exe_path, p.argv, p.cwd, p.interpreter,
+       p.exe_dev, p.exe_ino, p.exe_ctime, p.exe_mtime, p.exe_size, p.exe_mode,
+       p.exe_upper_layer, p.exe_from_memfd, p.exe_writable,
+       p.image_path IS NOT NULL AS image_known,
+       NULL::VARCHAR AS image_from,
+       p.uid, p.gid, p.euid, p.egid, p.loginuid,
+       p.vpid, p.tty, p.sid,
+       p.container_id, p.container_runtime, p.cgroup_id,
+       p.pid_ns, p.mnt_ns, p.net_ns, p.user_ns
+FROM _proc2 p
+JOIN pg ON pg.pid = p.pid AND pg.gen = p.gen
+LEFT JOIN (SELECT pid, gen FROM _proc2) q ON q.pid = pg.parent_pid AND q.gen = pg.parent_gen;

@@ -1,0 +1,238 @@
+//go:build duckdb_arrow
+
+package queries
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/rewind-sh/rewind/format"
+)
+
+// errScanCanceled stops a Scan whose reader was released early (a LIMIT,
+// an error, a replaced view).
+var errScanCanceled = errors.New("scan canceled")
+
+// sqlSchema is the Arrow schema DuckDB sees: format.Columns with
+// timestamps relabelled from timestamp[ns, UTC] to timestamp[ns]. DuckDB
+// maps a zoned Arrow timestamp to its microsecond TIMESTAMPTZ and would
+// drop the nanoseconds; an unzoned one becomes TIMESTAMP_NS, exact. The
+// values are UTC either way.
+var sqlSchema = func() *arrow.Schema {
+	src := format.Schema()
+	fields := make([]arrow.Field, src.NumFields())
+	for i, f := range src.Fields() {
+		f.Type = sqlType(f.Type)
+		f.Metadata = arrow.Metadata{}
+		fields[i] = f
+	}
+	md := src.Metadata()
+	return arrow.NewSchema(fields, &md)
+}()
+
+// emptyDictionary replaces empty dictionaries (see conform).
+var emptyDictionary = func() arrow.Array {
+	b := array.NewStringBuilder(memory.DefaultAllocator)
+	defer b.Release()
+	b.Append("")
+	return b.NewArray()
+}()
+
+func sqlType(t arrow.DataType) arrow.DataType {
+	if ts, ok := t.(*arrow.TimestampType); ok && ts.TimeZone != "" {
+		return &arrow.TimestampType{Unit: ts.Unit}
+	}
+	return t
+}
+
+// scanReader is an array.RecordReader that runs one pass of
+// Recording.Scan in a goroutine and hands its batches over one at a time,
+// so DuckDB reads a recording of any size in bounded memory. A scanReader
+// is single-pass: DuckDB copies a registered stream by value for each
+// scan of a view, so a second scan of the same view would silently see an
+// empty or partial stream; a call to Next after the end is therefore
+// reported as an error naming the view. Next, RecordBatch and Err are
+// called by one DuckDB scan at a time; Retain and Release are safe for
+// concurrent use.
+type scanReader struct {
+	view string
+	rec  Source
+	opts format.ScanOptions
+
+	refs    atomic.Int64
+	started bool
+	ended   bool
+	batches chan arrow.RecordBatch
+	scanErr chan error
+	cancel  chan struct{}
+	stop    sync.Once
+	cur     arrow.RecordBatch
+	err     error
+
+	// mapping caches, per distinct batch schema, the source column of
+	// each sqlSchema field (-1: absent, filled with nulls).
+	mapping map[*arrow.Schema][]int
+}
+
+func newScanReader(view string, rec Source, opts format.ScanOptions) *scanReader {
+	r := &scanReader{
+		view:    view,
+		rec:     rec,
+		opts:    opts,
+		batches: make(chan arrow.RecordBatch, 1),
+		scanErr: make(chan error, 1),
+		cancel:  make(chan struct{}),
+		mapping: map[*arrow.Schema][]int{},
+	}
+	r.refs.Store(1)
+	return r
+}
+
+func (r *scanReader) Schema() *arrow.Schema { return sqlSchema }
+
+func (r *scanReader) Retain() { r.refs.Add(1) }
+
+func (r *scanReader) Release() {
+	if r.refs.Add(-1) != 0 {
+		return
+	}
+	r.stop.Do(func() { close(r.cancel) })
+	if r.started {
+		// Drain so the scanning goroutine can see the cancel and finish
+		// before the recording is closed.
+		for b := range r.batches {
+			b.Release()
+		}
+	}
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+}
+
+func (r *scanReader) Next() bool {
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+	if r.err != nil {
+		return false
+	}
+	if r.ended {
+		r.err = fmt.Errorf("view %s: scanned more than once in one statement; "+
+			"read it once, e.g. WITH x AS MATERIALIZED (SELECT ... FROM %s)", r.view, r.view)
+		return false
+	}
+	if !r.started {
+		r.started = true
+		go r.scan()
+	}
+	b, ok := <-r.batches
+	if !ok {
+		r.ended = true
+		if err := <-r.scanErr; err != nil {
+			r.err = fmt.Errorf("view %s: %w", r.view, err)
+		}
+		return false
+	}
+	r.cur = b
+	return true
+}
+
+func (r *scanReader) RecordBatch() arrow.RecordBatch { return r.cur }
+
+// Record is the pre-v18.1 name of RecordBatch, still in the interface.
+func (r *scanReader) Record() arrow.RecordBatch { return r.cur }
+
+func (r *scanReader) Err() error { return r.err }
+
+func (r *scanReader) scan() {
+	defer close(r.batches)
+	err := r.rec.Scan(r.opts, func(b *format.Batch) error {
+		out, err := r.conform(b)
+		if err != nil {
+			return err
+		}
+		select {
+		case r.batches <- out:
+			return nil
+		case <-r.cancel:
+			out.Release()
+			return errScanCanceled
+		}
+	})
+	if errors.Is(err, errScanCanceled) {
+		err = nil
+	}
+	r.scanErr <- err
+}
+
+// conform returns b's record shaped to sqlSchema: columns found by name
+// (so a segment written with an older, smaller schema still reads, its
+// missing columns as nulls), timestamps relabelled. Arrays are shared,
+// not copied.
+func (r *scanReader) conform(b *format.Batch) (arrow.RecordBatch, error) {
+	rec := b.Record
+	src := rec.Schema()
+	idx, ok := r.mapping[src]
+	if !ok {
+		idx = make([]int, sqlSchema.NumFields())
+		for i, f := range sqlSchema.Fields() {
+			idx[i] = -1
+			if j := src.FieldIndices(f.Name); len(j) > 0 {
+				got := src.Field(j[0]).Type
+				if !arrow.TypeEqual(sqlType(got), f.Type) {
+					return nil, fmt.Errorf("segment %s batch %d: column %s has type %s, want %s",
+						b.Segment, b.Index, f.Name, got, format.Columns[i].Type)
+				}
+				idx[i] = j[0]
+			}
+		}
+		r.mapping[src] = idx
+	}
+	n := rec.NumRows()
+	cols := make([]arrow.Array, len(idx))
+	for i, j := range idx {
+		want := sqlSchema.Field(i).Type
+		if j < 0 {
+			cols[i] = array.MakeArrayOfNull(memory.DefaultAllocator, want, int(n))
+			continue
+		}
+		col := rec.Column(j)
+		if d, ok := col.(*array.Dictionary); ok {
+			// Hold our own reference to the dictionary: the segment
+			// reader drops its dictionaries when it moves to the next
+			// segment, and a released dictionary has nil buffers, which
+			// DuckDB would dereference.
+			dict := d.Dictionary()
+			if dict.Len() == 0 {
+				// A column null in every row so far has an empty
+				// dictionary, exported without an offsets buffer, which
+				// DuckDB dereferences; give it a one-entry dictionary
+				// (every index is null, so the entry is never read).
+				dict = emptyDictionary
+			}
+			cols[i] = array.NewDictionaryArray(want, d.Indices(), dict)
+			continue
+		}
+		if arrow.TypeEqual(col.DataType(), want) {
+			col.Retain()
+			cols[i] = col
+			continue
+		}
+		d := col.Data()
+		relabelled := array.NewData(want, d.Len(), d.Buffers(), d.Children(), d.NullN(), d.Offset())
+		cols[i] = array.MakeFromData(relabelled)
+		relabelled.Release()
+	}
+	out := array.NewRecordBatch(sqlSchema, cols, n)
+	for _, c := range cols {
+		c.Release()
+	}
+	return out, nil
+}
