@@ -1,0 +1,323 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rewind-sh/rewind/bpf"
+	"github.com/rewind-sh/rewind/capture"
+	"github.com/rewind-sh/rewind/format"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitError   = 1 // runtime error: not root, no BTF, I/O
+	exitInvalid = 2 // invalid flags or arguments
+)
+
+type codeError struct {
+	code int
+	err  error
+}
+
+func (e *codeError) Error() string { return e.err.Error() }
+func (e *codeError) Unwrap() error { return e.err }
+
+func withCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &codeError{code: code, err: err}
+}
+
+// options are the command's flags.
+type options struct {
+	dir          string
+	duration     time.Duration
+	segmentSize  byteSize
+	segmentAge   time.Duration
+	maxSize      byteSize
+	maxAge       time.Duration
+	events       []string
+	redact       []string
+	env          []string
+	includeSelf  bool
+	ringSize     byteSize
+	hashMaxSize  byteSize
+	hashWorkers  int
+	queueBatches int
+}
+
+func newRootCmd(stderr io.Writer) *cobra.Command {
+	o := &options{
+		segmentSize: byteSize(format.DefaultSegmentMaxBytes),
+		segmentAge:  format.DefaultSegmentMaxAge,
+		ringSize:    byteSize(bpf.DefaultRingBytes),
+		hashMaxSize: byteSize(capture.DefaultHashMaxSize),
+		env:         bpf.DefaultEnv,
+	}
+	cmd := &cobra.Command{
+		Use:   "rewind-record -o DIR",
+		Short: "Record security-relevant kernel events into a rewind recording",
+		Long: "rewind-record loads eBPF programs, scans /proc for the live process table and\n" +
+			"writes exec, fork, exit, file, network and security events, executable hashes\n" +
+			"and a heartbeat per second into zstd-compressed Arrow segments in DIR.\n\n" +
+			"It stops on SIGINT or SIGTERM (flushing and closing the recording) or after\n" +
+			"--duration. SIGUSR1 freezes retention: no segment is pruned from then on, so\n" +
+			"the window before an incident survives. Needs root and a kernel with BTF.",
+		Example: "  # record until Ctrl-C\n" +
+			"  rewind-record -o /var/lib/rewind/rec\n\n" +
+			"  # flight recorder: keep the last 2 GiB, at most a day, segments of 64 MiB\n" +
+			"  rewind-record -o rec --max-size 2GiB --max-age 24h --segment-size 64MiB\n\n" +
+			"  # a 30 s capture of process and network events, hiding passwords in argv\n" +
+			"  rewind-record -o rec --duration 30s --events exec,fork,exit,net --redact '--password=\\S+'",
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(cmd.Context(), o, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.dir, "output", "o", "", "recording directory (created 0700; must not hold a recording)")
+	f.DurationVar(&o.duration, "duration", 0, "stop after this long (0: until SIGINT/SIGTERM)")
+	f.Var(&o.segmentSize, "segment-size", "rotate to a new segment at this size")
+	f.DurationVar(&o.segmentAge, "segment-age", o.segmentAge, "rotate to a new segment at this age")
+	f.Var(&o.maxSize, "max-size", "ring mode: prune the oldest segments beyond this total size (0: keep all)")
+	f.DurationVar(&o.maxAge, "max-age", 0, "ring mode: prune segments older than this (0: keep all)")
+	f.StringSliceVar(&o.events, "events", nil, "kernel event kinds to record, comma-separated: "+strings.Join(kernelKindNames(), ",")+" (default all)")
+	f.StringArrayVar(&o.redact, "redact", nil, "regular expression (RE2) whose matches in argv and env values are replaced by [REDACTED]; repeatable")
+	f.StringSliceVar(&o.env, "env", o.env, "environment variables kept at exec: NAME or PREFIX*, at most 8")
+	f.BoolVar(&o.includeSelf, "include-self", false, "also record the recorder's own activity")
+	f.Var(&o.ringSize, "ring-size", "kernel ring buffer size (a power of two)")
+	f.Var(&o.hashMaxSize, "hash-max-size", "executables larger than this are not hashed")
+	f.IntVar(&o.hashWorkers, "hash-workers", 2, "goroutines hashing executables")
+	f.IntVar(&o.queueBatches, "queue-batches", 128, "batches of 256 events buffered between the ring reader and the writer")
+	_ = cmd.MarkFlagRequired("output")
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(exitInvalid, err) })
+	return cmd
+}
+
+var kernelKinds = []format.Kind{format.KindExec, format.KindFork, format.KindExit, format.KindOpen, format.KindFile, format.KindNet, format.KindSecurity}
+
+func kernelKindNames() []string {
+	out := make([]string, len(kernelKinds))
+	for i, k := range kernelKinds {
+		out[i] = k.String()
+	}
+	return out
+}
+
+// parseKinds turns --events into a kind set (0: every kind).
+func parseKinds(names []string) (format.KindSet, error) {
+	var set format.KindSet
+	for _, n := range names {
+		k, err := format.ParseKind(strings.TrimSpace(n))
+		if err != nil || !isKernelKind(k) {
+			return 0, fmt.Errorf("--events %q: not a kernel event kind; want some of %s", n, strings.Join(kernelKindNames(), ","))
+		}
+		set |= format.SetOf(k)
+	}
+	return set, nil
+}
+
+func isKernelKind(k format.Kind) bool {
+	for _, x := range kernelKinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// validate checks the flags that cobra cannot, before anything is loaded.
+func (o *options) validate() (format.KindSet, *capture.Redactor, error) {
+	kinds, err := parseKinds(o.events)
+	if err != nil {
+		return 0, nil, err
+	}
+	red, err := capture.NewRedactor(o.redact)
+	if err != nil {
+		return 0, nil, err
+	}
+	switch {
+	case o.duration < 0 || o.segmentAge <= 0 || o.maxAge < 0:
+		return 0, nil, errors.New("durations must be positive (--segment-age) or zero (--duration, --max-age)")
+	case o.segmentSize <= 0:
+		return 0, nil, errors.New("--segment-size must be positive")
+	case o.maxSize != 0 && o.maxSize < o.segmentSize:
+		return 0, nil, fmt.Errorf("--max-size %s is smaller than one segment (--segment-size %s)", o.maxSize.String(), o.segmentSize.String())
+	case o.ringSize <= 0 || o.ringSize > 1<<30 || o.ringSize&(o.ringSize-1) != 0:
+		return 0, nil, fmt.Errorf("--ring-size %s: want a power of two up to 1GiB", o.ringSize.String())
+	case o.hashWorkers < 1 || o.queueBatches < 1:
+		return 0, nil, errors.New("--hash-workers and --queue-batches must be at least 1")
+	case len(o.env) > 8:
+		return 0, nil, fmt.Errorf("--env: %d selectors, at most 8", len(o.env))
+	}
+	return kinds, red, nil
+}
+
+func (o *options) config() map[string]string {
+	return map[string]string{
+		"segment_size":  o.segmentSize.String(),
+		"segment_age":   o.segmentAge.String(),
+		"max_size":      o.maxSize.String(),
+		"max_age":       o.maxAge.String(),
+		"events":        strings.Join(o.events, ","),
+		"env":           strings.Join(o.env, ","),
+		"redact_count":  fmt.Sprint(len(o.redact)),
+		"include_self":  fmt.Sprint(o.includeSelf),
+		"ring_size":     o.ringSize.String(),
+		"hash_max_size": o.hashMaxSize.String(),
+	}
+}
+
+func run(ctx context.Context, o *options, stderr io.Writer) error {
+	kinds, redact, err := o.validate()
+	if err != nil {
+		return withCode(exitInvalid, err)
+	}
+	tracer, err := bpf.Load(bpf.Options{RingBytes: uint32(o.ringSize), RecordSelf: o.includeSelf, Env: o.env})
+	if err != nil {
+		return withCode(exitError, err)
+	}
+	defer tracer.Close()
+	reader, err := tracer.Reader()
+	if err != nil {
+		return withCode(exitError, err)
+	}
+	clock, err := bpf.MeasureBootClock()
+	if err != nil {
+		return withCode(exitError, err)
+	}
+	procfs, err := capture.NewProcFS("/proc", o.env)
+	if err != nil {
+		return withCode(exitError, err)
+	}
+	procfs.BootTimeNs = clock.OffsetNs
+	// Attach before the /proc scan: what starts in between is both in the
+	// ring and, possibly, in the scan; nothing falls between the two.
+	if err := tracer.Attach(); err != nil {
+		return withCode(exitError, err)
+	}
+	rec, err := capture.NewRecorder(capture.Config{
+		Writer: format.WriterOptions{
+			Dir:             o.dir,
+			SegmentMaxBytes: int64(o.segmentSize),
+			SegmentMaxAge:   o.segmentAge,
+			MaxTotalBytes:   int64(o.maxSize),
+			MaxAge:          o.maxAge,
+			Host:            capture.Host(clock.OffsetNs, version, o.config()),
+		},
+		Source:       capture.BPFSource{Reader: reader},
+		Kernel:       capture.BPFCounters{Tracer: tracer, Reader: reader},
+		Clock:        clock,
+		ProcFS:       procfs,
+		Hasher:       capture.HasherOptions{Workers: o.hashWorkers, MaxSize: int64(o.hashMaxSize)},
+		Redact:       redact,
+		Kinds:        kinds,
+		QueueBatches: o.queueBatches,
+		Warn:         stderr,
+	})
+	if err != nil {
+		return withCode(exitError, err)
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if o.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.duration)
+		defer cancel()
+	}
+	freeze := make(chan os.Signal, 1)
+	signal.Notify(freeze, syscall.SIGUSR1)
+	defer signal.Stop(freeze)
+	go func() {
+		for range freeze {
+			rec.Writer().SetFrozen(true)
+			fmt.Fprintln(stderr, "rewind-record: retention frozen (SIGUSR1): no segment will be pruned from now on")
+		}
+	}()
+
+	if skipped := tracer.Skipped(); len(skipped) > 0 {
+		fmt.Fprintf(stderr, "rewind-record: this kernel has no tracepoint for %s; not recorded\n", strings.Join(skipped, ", "))
+	}
+	fmt.Fprintf(stderr, "rewind-record: recording to %s (dispatch %s, ring %s); SIGINT or SIGTERM stops, SIGUSR1 freezes retention\n",
+		o.dir, tracer.Dispatch(), o.ringSize.String())
+	start := time.Now()
+	runErr := rec.Run(ctx)
+	printStats(stderr, rec, tracer, time.Since(start))
+	if runErr != nil {
+		return withCode(exitError, runErr)
+	}
+	return nil
+}
+
+// printStats writes the totals of the run to stderr.
+func printStats(w io.Writer, rec *capture.Recorder, tracer *bpf.Tracer, took time.Duration) {
+	st := rec.Writer().Stats()
+	c := rec.Counters()
+	var names []string
+	var kernelEvents uint64
+	for k, n := range st.EventsByKind {
+		names = append(names, fmt.Sprintf("%s=%d", k, n))
+		if isKernelKind(k) {
+			kernelEvents += n
+		}
+	}
+	sort.Strings(names)
+	kernelDrops := "unknown"
+	if d, err := tracer.ReadDrops(); err == nil {
+		var sum uint64
+		for _, x := range d {
+			sum += x
+		}
+		kernelDrops = fmt.Sprint(sum)
+	}
+	fmt.Fprintf(w, "rewind-record: %d rows in %s (%s)\n", st.Events, took.Round(time.Millisecond), strings.Join(names, " "))
+	fmt.Fprintf(w, "rewind-record: drops: kernel %s, user space %d (decode errors %d)\n", kernelDrops, c.UserDrops(), c.DecodeErrors())
+	perEvent := 0.0
+	if st.Events > 0 {
+		perEvent = float64(st.Bytes) / float64(st.Events)
+	}
+	hs := rec.HasherStats()
+	fmt.Fprintf(w, "rewind-record: %d bytes in %d segments (%d pruned), %.1f bytes/row; %d kernel events; %d executables hashed\n",
+		st.Bytes, st.Segments, st.Pruned, perEvent, kernelEvents, hs.Hashed)
+}
+
+func main() {
+	os.Exit(runMain(os.Args[1:], os.Stderr))
+}
+
+func runMain(args []string, stderr io.Writer) int {
+	root := newRootCmd(stderr)
+	root.SetArgs(args)
+	root.SetErr(stderr)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(stderr, "rewind-record:", err)
+	var ce *codeError
+	if errors.As(err, &ce) {
+		return ce.code
+	}
+	// Errors from cobra itself (unknown command, missing required flag,
+	// bad arguments) are usage errors.
+	return exitInvalid
+}
