@@ -16,8 +16,9 @@ import (
 // colBuf accumulates one column of the batch being built.
 type colBuf interface {
 	// add appends ev's value (or null) as row number row, padding the
-	// column with nulls up to row first.
-	add(ev *Event, row int)
+	// column with nulls up to row first. nulls tells whether ev.Null has
+	// any column at all, which saves a lookup per column.
+	add(ev *Event, row int, nulls bool)
 	// build pads the column with nulls to n rows and returns it as an
 	// Arrow array. The array aliases the buffer until reset.
 	build(n int) arrow.Array
@@ -25,43 +26,66 @@ type colBuf interface {
 	reset()
 }
 
-// validity is an Arrow validity bitmap being appended to.
+// validity tracks which rows of a column are null. Appending a valid
+// row only counts it; nulls are kept as ranges (most come in runs: the
+// rows of other kinds between two rows of this column's kinds), and the
+// Arrow bitmap is written once, when the batch is built.
 type validity struct {
-	bits  []byte
-	n     int
-	nulls int
+	n      int
+	nulls  int
+	ranges []int32 // pairs: start, end (exclusive)
+	bits   []byte
 }
 
-func (v *validity) grow(n int) {
-	need := (v.n + n + 7) / 8
-	if need > len(v.bits) {
-		v.bits = extendZero(v.bits, need-len(v.bits))
+func (v *validity) appendValid() { v.n++ }
+
+func (v *validity) appendNulls(k int) {
+	if l := len(v.ranges); l > 0 && int(v.ranges[l-1]) == v.n {
+		v.ranges[l-1] += int32(k)
+	} else {
+		v.ranges = append(v.ranges, int32(v.n), int32(v.n+k))
 	}
-	v.n += n
+	v.n += k
+	v.nulls += k
 }
 
-func (v *validity) appendValid() {
-	v.grow(1)
-	i := v.n - 1
-	v.bits[i/8] |= 1 << (i % 8)
-}
-
-func (v *validity) appendNulls(n int) {
-	v.grow(n)
-	v.nulls += n
-}
-
+// buffer returns the validity bitmap, or nil when no row is null.
 func (v *validity) buffer() *memory.Buffer {
 	if v.nulls == 0 {
 		return nil
 	}
+	size := (v.n + 7) / 8
+	if cap(v.bits) < size {
+		v.bits = make([]byte, size)
+	}
+	v.bits = v.bits[:size]
+	for i := range v.bits {
+		v.bits[i] = 0xff
+	}
+	for r := 0; r < len(v.ranges); r += 2 {
+		clearBits(v.bits, int(v.ranges[r]), int(v.ranges[r+1]))
+	}
 	return memory.NewBufferBytes(v.bits)
 }
 
+// clearBits clears bits [from, to) of a bitmap, whole bytes at a time
+// in the middle of the range.
+func clearBits(bits []byte, from, to int) {
+	for from < to && from%8 != 0 {
+		bits[from/8] &^= 1 << (from % 8)
+		from++
+	}
+	for ; from+8 <= to; from += 8 {
+		bits[from/8] = 0
+	}
+	for ; from < to; from++ {
+		bits[from/8] &^= 1 << (from % 8)
+	}
+}
+
 func (v *validity) reset() {
-	clear(v.bits)
-	v.bits = v.bits[:0]
 	v.n, v.nulls = 0, 0
+	v.ranges = v.ranges[:0]
 }
 
 // extendZero lengthens s by n zero elements.
@@ -96,13 +120,13 @@ type fixedCol[T fixedWidth] struct {
 	valid    validity
 }
 
-func (c *fixedCol[T]) add(ev *Event, row int) {
+func (c *fixedCol[T]) add(ev *Event, row int, nulls bool) {
 	if gap := row - len(c.vals); gap > 0 {
 		c.vals = extendZero(c.vals, gap)
 		c.valid.appendNulls(gap)
 	}
 	v := *fieldAt[T](ev, c.id)
-	if (c.nullZero && v == 0) || ev.Null.Has(c.id) {
+	if (c.nullZero && v == 0) || (nulls && ev.Null.Has(c.id)) {
 		c.vals = append(c.vals, 0)
 		c.valid.appendNulls(1)
 		return
@@ -123,43 +147,46 @@ func (c *fixedCol[T]) build(n int) arrow.Array {
 
 func (c *fixedCol[T]) reset() { c.vals = c.vals[:0]; c.valid.reset() }
 
-// boolCol holds a boolean column as a bitmap.
+// boolCol holds a boolean column; values are bytes until the batch is
+// built, then packed into Arrow's bitmap.
 type boolCol struct {
-	id    ColumnID
-	vals  validity // reused as a plain bitmap of values
-	valid validity
+	id     ColumnID
+	vals   []bool
+	valid  validity
+	packed []byte
 }
 
-func (c *boolCol) add(ev *Event, row int) {
-	if gap := row - c.vals.n; gap > 0 {
-		c.vals.appendNulls(gap)
+func (c *boolCol) add(ev *Event, row int, nulls bool) {
+	if gap := row - len(c.vals); gap > 0 {
+		c.vals = extendZero(c.vals, gap)
 		c.valid.appendNulls(gap)
 	}
-	if ev.Null.Has(c.id) {
-		c.vals.appendNulls(1)
+	if nulls && ev.Null.Has(c.id) {
+		c.vals = append(c.vals, false)
 		c.valid.appendNulls(1)
 		return
 	}
-	if *fieldAt[bool](ev, c.id) {
-		c.vals.appendValid()
-	} else {
-		c.vals.appendNulls(1)
-	}
+	c.vals = append(c.vals, *fieldAt[bool](ev, c.id))
 	c.valid.appendValid()
 }
 
 func (c *boolCol) build(n int) arrow.Array {
-	if gap := n - c.vals.n; gap > 0 {
-		c.vals.appendNulls(gap)
+	if gap := n - len(c.vals); gap > 0 {
+		c.vals = extendZero(c.vals, gap)
 		c.valid.appendNulls(gap)
 	}
-	c.vals.grow(0)
-	data := array.NewData(arrow.FixedWidthTypes.Boolean, n, []*memory.Buffer{c.valid.buffer(), memory.NewBufferBytes(c.vals.bits)}, nil, c.valid.nulls, 0)
+	c.packed = extendZero(c.packed[:0], (n+7)/8)
+	for i, b := range c.vals {
+		if b {
+			c.packed[i/8] |= 1 << (i % 8)
+		}
+	}
+	data := array.NewData(arrow.FixedWidthTypes.Boolean, n, []*memory.Buffer{c.valid.buffer(), memory.NewBufferBytes(c.packed)}, nil, c.valid.nulls, 0)
 	defer data.Release()
 	return array.MakeFromData(data)
 }
 
-func (c *boolCol) reset() { c.vals.reset(); c.valid.reset() }
+func (c *boolCol) reset() { c.vals = c.vals[:0]; c.valid.reset() }
 
 // stringCol holds a plain utf8 column; an empty string is stored as null.
 type stringCol struct {
@@ -182,10 +209,10 @@ func (c *stringCol) pad(row int) {
 	}
 }
 
-func (c *stringCol) add(ev *Event, row int) {
+func (c *stringCol) add(ev *Event, row int, nulls bool) {
 	c.pad(row)
 	s := *fieldAt[string](ev, c.id)
-	if s != "" && !ev.Null.Has(c.id) {
+	if s != "" && !(nulls && ev.Null.Has(c.id)) {
 		c.data = append(c.data, s...)
 		c.valid.appendValid()
 	} else {
@@ -257,14 +284,14 @@ func (c *dictCol) lookup(s string) int32 {
 	return i
 }
 
-func (c *dictCol) add(ev *Event, row int) {
+func (c *dictCol) add(ev *Event, row int, nulls bool) {
 	ic := &c.idx
 	if gap := row - len(ic.vals); gap > 0 {
 		ic.vals = extendZero(ic.vals, gap)
 		ic.valid.appendNulls(gap)
 	}
 	s := *fieldAt[string](ev, ic.id)
-	if s == "" || ev.Null.Has(ic.id) {
+	if s == "" || (nulls && ev.Null.Has(ic.id)) {
 		ic.vals = append(ic.vals, 0)
 		ic.valid.appendNulls(1)
 		return
@@ -324,10 +351,10 @@ func (c *listCol) pad(row int) {
 	}
 }
 
-func (c *listCol) add(ev *Event, row int) {
+func (c *listCol) add(ev *Event, row int, nulls bool) {
 	c.pad(row)
 	n := 0
-	if !ev.Null.Has(c.id) {
+	if !(nulls && ev.Null.Has(c.id)) {
 		if c.strings {
 			for _, s := range *fieldAt[[]string](ev, c.id) {
 				c.sData = append(c.sData, s...)
@@ -395,10 +422,10 @@ func (c *kindCountsCol) pad(row int) {
 	}
 }
 
-func (c *kindCountsCol) add(ev *Event, row int) {
+func (c *kindCountsCol) add(ev *Event, row int, nulls bool) {
 	c.pad(row)
 	var entries []KindCount
-	if !ev.Null.Has(c.id) {
+	if !(nulls && ev.Null.Has(c.id)) {
 		entries = *fieldAt[[]KindCount](ev, c.id)
 	}
 	for _, e := range entries {
@@ -453,7 +480,7 @@ func newKindCol() *kindCol {
 	return &kindCol{idx: fixedCol[int32]{id: ColKind, typ: arrow.PrimitiveTypes.Int32}, dict: b.NewArray()}
 }
 
-func (c *kindCol) add(ev *Event, row int) {
+func (c *kindCol) add(ev *Event, row int, _ bool) {
 	c.idx.vals = append(c.idx.vals, int32(ev.Kind))
 	c.idx.valid.appendValid()
 }

@@ -245,8 +245,8 @@ var Columns = [NumColumns]Column{
 	ColExitCode:   {"exit_code", arrow.PrimitiveTypes.Int32, SetOf(KindExit), "Exit status passed to exit(2)."},
 	ColExitSignal: {"exit_signal", arrow.PrimitiveTypes.Int32, SetOf(KindExit), "Signal that killed the task; 0 for a normal exit."},
 
-	ColPath:          {"path", arrow.BinaryTypes.String, fileKinds | SetOf(KindSecurity), "Path resolved by the kernel (Falco fd.name): from the opened struct file, or the first path argument."},
-	ColPathRaw:       {"path_raw", arrow.BinaryTypes.String, fileKinds | SetOf(KindSecurity), "Path string as the caller passed it (Falco fd.nameraw)."},
+	ColPath:          {"path", TypeDictString, fileKinds | SetOf(KindSecurity), "Path resolved by the kernel (Falco fd.name): from the opened struct file, or the first path argument."},
+	ColPathRaw:       {"path_raw", TypeDictString, fileKinds | SetOf(KindSecurity), "Path string as the caller passed it (Falco fd.nameraw)."},
 	ColTargetPath:    {"target_path", arrow.BinaryTypes.String, fileKinds | SetOf(KindSecurity), "Second path: rename/link destination, symlink link path, mount target."},
 	ColTargetPathRaw: {"target_path_raw", arrow.BinaryTypes.String, fileKinds | SetOf(KindSecurity), "Second path as the caller passed it (symlink target text)."},
 	ColFlags:         {"flags", arrow.PrimitiveTypes.Uint64, fileKinds | SetOf(KindNet, KindSecurity), "Flags argument: open flags, rename/unlink flags, mount/memfd/mmap flags, accept4 flags."},

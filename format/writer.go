@@ -18,7 +18,7 @@ import (
 const (
 	DefaultSegmentMaxBytes = 64 << 20
 	DefaultSegmentMaxAge   = 10 * time.Minute
-	DefaultBatchRows       = 16384
+	DefaultBatchRows       = 65536
 	DefaultBatchMaxAge     = time.Second
 )
 
@@ -203,8 +203,9 @@ func (w *Writer) Append(ev *Event) error {
 	if !ev.Kind.Valid() {
 		return fmt.Errorf("append: invalid event kind %d", ev.Kind)
 	}
+	nulls := ev.Null != ColumnSet{}
 	for _, c := range w.kindCols[ev.Kind] {
-		c.add(ev, w.rows)
+		c.add(ev, w.rows, nulls)
 	}
 	if w.rows == 0 {
 		w.batchFirstTs = ev.Ts

@@ -1,0 +1,158 @@
+package format_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rewind-sh/rewind/format"
+	"github.com/rewind-sh/rewind/format/formattest"
+)
+
+// benchEvents is a pool of pre-generated events, so that the writer
+// benchmarks measure the writer and not the generator.
+const benchPool = 1 << 16
+
+func dirBytes(b *testing.B, dir string) int64 {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n int64
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			b.Fatal(err)
+		}
+		n += info.Size()
+	}
+	return n
+}
+
+// BenchmarkWriter appends busy-host events to a recording (batches of
+// 16k rows, zstd, default rotation) and reports on-disk bytes per event,
+// manifest included.
+func BenchmarkWriter(b *testing.B) {
+	events := formattest.Events(1, benchPool)
+	dir := filepath.Join(b.TempDir(), "rec")
+	w, err := format.Create(format.WriterOptions{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	ts := int64(0)
+	for i := 0; i < b.N; i++ {
+		ev := &events[i%benchPool]
+		if i%benchPool == 0 && i > 0 {
+			ts += events[benchPool-1].Ts - events[0].Ts // keep time moving forward across laps
+		}
+		ev.Ts += ts
+		err := w.Append(ev)
+		ev.Ts -= ts
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
+	b.ReportMetric(float64(dirBytes(b, dir))/float64(b.N), "bytes/event")
+}
+
+// BenchmarkWriterBaseline copies the same events into a plain Go slice:
+// the cheapest possible "recording", for the writer's ratio.
+func BenchmarkWriterBaseline(b *testing.B) {
+	events := formattest.Events(1, benchPool)
+	sink := make([]format.Event, 0, benchPool)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if len(sink) == benchPool {
+			sink = sink[:0]
+		}
+		sink = append(sink, events[i%benchPool])
+	}
+	elapsed := time.Since(start)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
+}
+
+const readerRows = 1 << 20
+
+func writeBenchRecording(b *testing.B) string {
+	dir := filepath.Join(b.TempDir(), "rec")
+	w, err := format.Create(format.WriterOptions{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := formattest.BusyHost(2)
+	var ev format.Event
+	for i := 0; i < readerRows; i++ {
+		g.Next(&ev)
+		if err := w.Append(&ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return dir
+}
+
+// BenchmarkReader runs a full Scan that touches ts, kind and pid of every
+// row of a 1M-event recording.
+func BenchmarkReader(b *testing.B) {
+	dir := writeBenchRecording(b)
+	rec, err := format.Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var sum int64
+	rows := 0
+	for i := 0; i < b.N; i++ {
+		err := rec.Scan(format.ScanOptions{}, func(bt *format.Batch) error {
+			pids := bt.Int32(format.ColPid).Int32Values()
+			for r := 0; r < bt.Len(); r++ {
+				sum += bt.Ts(r) + int64(bt.Kind(r)) + int64(pids[r])
+			}
+			rows += bt.Len()
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "events/s")
+	if sum == 0 {
+		b.Fatal("nothing read")
+	}
+}
+
+// BenchmarkReaderBaseline touches the same three fields of the same
+// events held in memory as Go structs.
+func BenchmarkReaderBaseline(b *testing.B) {
+	events := formattest.Events(2, readerRows)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var sum int64
+	rows := 0
+	for i := 0; i < b.N; i++ {
+		for r := range events {
+			ev := &events[r]
+			sum += ev.Ts + int64(ev.Kind) + int64(ev.Pid)
+		}
+		rows += len(events)
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "events/s")
+	if sum == 0 {
+		b.Fatal("nothing read")
+	}
+}
