@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/rewind-sh/rewind/analyze/cond"
 	"github.com/rewind-sh/rewind/analyze/fields"
@@ -147,7 +148,7 @@ func (r *Ruleset) alert(cr *cond.CompiledRule, ev *fields.Event) *Alert {
 		a.Pid = int32(pid)
 	}
 	if cr.Output != nil {
-		a.Output = cr.Output.Format(ev)
+		a.Output = strings.TrimSpace(cr.Output.Format(ev))
 	}
 	for _, of := range r.outputFields[cr] {
 		a.OutputFields = append(a.OutputFields, FieldValue{Name: of.name, Value: of.f.Format(ev)})

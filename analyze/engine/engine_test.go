@@ -1,0 +1,145 @@
+package engine
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/rewind-sh/rewind/analyze/engine/enginetest"
+	"github.com/rewind-sh/rewind/format"
+)
+
+const (
+	ourRules    = "../../samples/rules/rewind_rules.yaml"
+	stableRules = "../../../shared/falco/rules/falco_rules.yaml"
+)
+
+// upstream returns the path of an upstream rules file, skipping the test
+// when the reference material is not beside the repository.
+func upstream(t testing.TB, name string) string {
+	t.Helper()
+	p := filepath.Join("../../../shared/falco/rules", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("upstream rules not available (%v); they live in /work/shared/falco/rules", err)
+	}
+	return p
+}
+
+func record(t testing.TB, scenario string) *format.Recording {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), scenario)
+	if err := enginetest.Write(dir, scenario); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := format.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+func alertRules(t *testing.T, rs *Ruleset, rec *format.Recording) []string {
+	t.Helper()
+	var got []string
+	if _, err := rs.Run(rec, RunOptions{}, func(a *Alert) error {
+		got = append(got, a.Rule)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(got)
+	return got
+}
+
+func TestScenariosRaiseExactlyTheExpectedAlerts(t *testing.T) {
+	rs, err := Load([]string{upstream(t, "falco_rules.yaml"), ourRules}, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		scenario string
+		want     []string
+	}{
+		{"drift", []string{"Executable changed just before it ran"}},
+		{"memfd", []string{"Executable changed just before it ran", "Execution from memfd", "Fileless execution via memfd_create"}},
+		{"devshm", []string{"Execution from /dev/shm", "Program run from /dev/shm"}},
+		{"shadow", []string{"Read sensitive file untrusted", "Shadow file read"}},
+		{"ptrace", []string{"PTRACE attached to process", "Ptrace attach"}},
+		{"symlink", []string{"Create Symlink Over Sensitive Files", "Symlink into /etc or to a sensitive file"}},
+		{"benign", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.scenario, func(t *testing.T) {
+			got := alertRules(t, rs, record(t, tt.scenario))
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("alerts = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEveryUpstreamRulesFileLoadsAndReportsUnavailableFields(t *testing.T) {
+	for _, name := range []string{"falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"} {
+		t.Run(name, func(t *testing.T) {
+			path := upstream(t, name)
+			rs, err := Load([]string{path}, LoadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := rs.Summary
+			if s.Enabled+s.Disabled+len(s.Skipped) != s.Rules {
+				t.Errorf("summary does not account for every rule: %s", s)
+			}
+			if len(s.Degraded) == 0 {
+				t.Errorf("no rule reported as needing unavailable fields")
+			}
+			strict, err := Load([]string{path}, LoadOptions{SkipUnavailable: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(strict.Summary.Skipped) != len(s.Degraded) || strict.Summary.Enabled != s.Enabled-len(s.Degraded) {
+				t.Errorf("skip mode: %s; default mode: %s", strict.Summary, s)
+			}
+		})
+	}
+}
+
+func TestAlertsRenderAsFalcoShapedJSON(t *testing.T) {
+	rs, err := Load([]string{ourRules}, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var alerts []*Alert
+	if _, err := rs.Run(record(t, "ptrace"), RunOptions{}, func(a *Alert) error { alerts = append(alerts, a); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 1 {
+		t.Fatalf("got %d alerts", len(alerts))
+	}
+	b, err := alerts[0].JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"hostname":"sample-host","output":"03:04:05.003000000: Warning Ptrace PTRACE_ATTACH of pid 600 | process=gdb cmdline=gdb -p 600 parent=bash result=SUCCESS user=alice","output_fields":{"evt.arg.request":"PTRACE_ATTACH","evt.arg.pid":"600","proc.name":"gdb","proc.cmdline":"gdb -p 600","proc.pname":"bash","evt.res":"SUCCESS","user.name":"alice"},"priority":"Warning","rule":"Ptrace attach","source":"syscall","tags":["rewind","process","mitre_privilege_escalation"],"time":"2026-01-02T03:04:05.003000000Z"}`
+	if string(b) != want {
+		t.Errorf("json =\n%s\nwant\n%s", b, want)
+	}
+}
+
+func TestSinceAndUntilBoundTheTestedEvents(t *testing.T) {
+	rs, err := Load([]string{ourRules}, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := record(t, "drift")
+	n := 0
+	st, err := rs.Run(rec, RunOptions{Until: enginetest.Base + 1}, func(*Alert) error { n++; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 || st.Tested != 0 || st.Events == 0 {
+		t.Errorf("a window before every event raised %d alerts, tested %d of %d events", n, st.Tested, st.Events)
+	}
+}
