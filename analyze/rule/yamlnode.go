@@ -11,8 +11,10 @@ import (
 
 // fileCtx is one rules file being read.
 type fileCtx struct {
-	file  *File
-	whole *Source // the whole file, for positions of YAML nodes
+	// fallback is the mapping being read, reported when a key is missing.
+	fallback *yaml.Node
+	file     *File
+	whole    *Source // the whole file, for positions of YAML nodes
 }
 
 func newFileCtx(name string, data []byte) *fileCtx {
@@ -22,6 +24,12 @@ func newFileCtx(name string, data []byte) *fileCtx {
 
 // pos returns the position of a YAML node.
 func (fc *fileCtx) pos(n *yaml.Node) Pos {
+	if n == nil {
+		n = fc.fallback
+	}
+	if n == nil {
+		return fc.whole.Pos(0)
+	}
 	return fc.whole.Pos(fc.file.Offset(n.Line, n.Column))
 }
 
@@ -51,6 +59,7 @@ func (fc *fileCtx) asMapping(n *yaml.Node, what string) (*mapping, *Error) {
 	if n == nil || n.Kind != yaml.MappingNode {
 		return nil, fc.errorf(n, "%s must be a mapping, not %s", what, kindName(n))
 	}
+	fc.fallback = n
 	m := &mapping{node: n, vals: map[string]*yaml.Node{}, keyN: map[string]*yaml.Node{}}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := deref(n.Content[i]), deref(n.Content[i+1])
