@@ -214,6 +214,7 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 	if err := tracer.Attach(); err != nil {
 		return withCode(exitError, err)
 	}
+	kernel := capture.NewBPF(tracer, reader)
 	rec, err := capture.NewRecorder(capture.Config{
 		Writer: format.WriterOptions{
 			Dir:             o.dir,
@@ -223,8 +224,8 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 			MaxAge:          o.maxAge,
 			Host:            capture.Host(clock.OffsetNs, version, o.config()),
 		},
-		Source:       capture.BPFSource{Reader: reader},
-		Kernel:       capture.BPFCounters{Tracer: tracer, Reader: reader},
+		Source:       kernel,
+		Kernel:       kernel,
 		Clock:        clock,
 		ProcFS:       procfs,
 		Hasher:       capture.HasherOptions{Workers: o.hashWorkers, MaxSize: int64(o.hashMaxSize)},
