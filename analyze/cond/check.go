@@ -274,6 +274,11 @@ func numCheck[T number](c *compiler, ch *rule.Check, op string, left *operand, l
 }
 
 func (c *compiler) boolCheck(ch *rule.Check, op string, left *operand, lits []literal) func(Event) bool {
+	switch op {
+	case "=", "!=", "in", "intersects":
+	default:
+		return c.badOp(ch, left)
+	}
 	vals := make([]bool, 0, len(lits))
 	for _, l := range lits {
 		v, err := parseBool(l.text)

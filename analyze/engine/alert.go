@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"strings"
@@ -72,14 +73,20 @@ func (o orderedFields) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		k, _ := json.Marshal(f.Name)
-		v, _ := json.Marshal(f.Value)
-		b.Write(k)
+		b.Write(jsonString(f.Name))
 		b.WriteByte(':')
-		b.Write(v)
+		b.Write(jsonString(f.Value))
 	}
 	b.WriteByte('}')
 	return []byte(b.String()), nil
+}
+
+func jsonString(s string) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
 // JSON renders the alert as one JSON object shaped like Falco's JSON
@@ -89,7 +96,10 @@ func (a *Alert) JSON() ([]byte, error) {
 	if tags == nil {
 		tags = []string{}
 	}
-	return json.Marshal(jsonAlert{
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // Falco prints -> and <NA> as they are
+	err := enc.Encode(jsonAlert{
 		Hostname:     a.Hostname,
 		Output:       a.Text(),
 		OutputFields: a.OutputFields,
@@ -99,6 +109,7 @@ func (a *Alert) JSON() ([]byte, error) {
 		Tags:         tags,
 		Time:         time.Unix(0, a.Time).UTC().Format("2006-01-02T15:04:05.000000000Z"),
 	})
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), err
 }
 
 // WriteText writes the alert as one text line.

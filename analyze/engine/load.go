@@ -95,10 +95,18 @@ func Load(paths []string, opts LoadOptions) (*Ruleset, error) {
 	rs, err := l.Build()
 	if err != nil {
 		var list rule.ErrorList
-		if errors.As(err, &list) {
-			return nil, &InvalidError{Errors: list}
+		if !errors.As(err, &list) || rs == nil {
+			return nil, err
 		}
-		return nil, err
+		// Report the compile problems of the rules that did load too,
+		// so one run shows every error.
+		if _, cerr := Compile(rs, paths, opts); cerr != nil {
+			var inv *InvalidError
+			if errors.As(cerr, &inv) {
+				list = append(list, inv.Errors...)
+			}
+		}
+		return nil, &InvalidError{Errors: list}
 	}
 	return Compile(rs, paths, opts)
 }

@@ -355,22 +355,13 @@ func (p *parser) parseCondition(start int, left Operand) Expr {
 	for _, op := range symOps {
 		if p.literal(op) {
 			c.Op = op
-			return p.parseStringOperand(c)
+			return p.parseModifierOrString(c)
 		}
 	}
 	for _, op := range wordOps {
 		if p.keyword(op, "") {
 			c.Op = op
-			p.blank()
-			for _, m := range modOps {
-				if p.keyword(m, "(") {
-					c.Modifier = m
-					p.blank()
-					c.Right = p.parseListValue()
-					return c
-				}
-			}
-			return p.parseStringOperand(c)
+			return p.parseModifierOrString(c)
 		}
 	}
 	for _, op := range listOps {
@@ -390,6 +381,20 @@ func (p *parser) parseCondition(start int, left Operand) Expr {
 	}
 	p.failf(opStart, "unexpected %s after %s, expecting an operator", p.snippet(opStart), left.String())
 	return nil
+}
+
+// parseModifierOrString reads "oneof|anyof|allof (list)" or a StrValue.
+func (p *parser) parseModifierOrString(c *Check) Expr {
+	p.blank()
+	for _, m := range modOps {
+		if p.keyword(m, "(") {
+			c.Modifier = m
+			p.blank()
+			c.Right = p.parseListValue()
+			return c
+		}
+	}
+	return p.parseStringOperand(c)
 }
 
 // parseStringOperand reads the StrValue (or val()/transformer) of c.

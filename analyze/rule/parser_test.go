@@ -44,6 +44,7 @@ func TestParseConditions(t *testing.T) {
 		{"len compares as a number", "len(proc.args) > 3", `len(proc.args) > 3`},
 		{"join takes strings and fields", `join(",", proc.name, proc.pname) = "a,b"`, `join(",", proc.name, proc.pname) = "a,b"`},
 		{"modifiers take a list", "proc.name startswith anyof (a, b)", `proc.name startswith anyof (a, b)`},
+		{"symbolic operators take modifiers too", "proc.name != allof(a, b)", `proc.name != allof (a, b)`},
 		{"a macro name alone is a check", "spawned_process", `spawned_process`},
 		{"keywords inside names are not keywords", "notme and orange", `(notme and orange)`},
 	}

@@ -1,0 +1,97 @@
+package cond
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/rewind-sh/rewind/analyze/rule"
+)
+
+func loadRules(t *testing.T, yaml string) *rule.Ruleset {
+	t.Helper()
+	l := rule.NewLoader()
+	l.Load("r.yaml", []byte(yaml))
+	rs, err := l.Build()
+	if err != nil {
+		t.Fatalf("load: %s", err.(rule.ErrorList).Detail())
+	}
+	return rs
+}
+
+const programRules = `
+- macro: spawned
+  condition: evt.type in (execve, execveat)
+- rule: Shell
+  desc: d
+  condition: spawned and proc.name = bash
+  output: shell %proc.name
+  priority: notice
+- rule: Any bash
+  desc: d
+  condition: proc.name = bash and evt.type != open
+  output: any %evt.type
+  priority: info
+- rule: K8s
+  desc: d
+  condition: spawned and k8s.ns.name = default
+  output: k8s
+  priority: info
+- rule: Off
+  desc: d
+  condition: spawned
+  output: off
+  priority: info
+  enabled: false
+- rule: Bad
+  desc: d
+  condition: spawned and fd.num = x
+  output: bad
+  priority: info
+- rule: Unknown but tolerated
+  desc: d
+  condition: spawned and nosuch.field = 1
+  output: u
+  priority: info
+  skip-if-unknown-filter: true
+`
+
+func TestCompileRulesSummaryAndIndex(t *testing.T) {
+	rs := loadRules(t, programRules)
+	p, sum, err := CompileRules(rs, fakeCatalog{})
+	if err == nil {
+		t.Fatal("want an error for rule Bad")
+	}
+	if got := sum.String(); got != "6 rules: 2 loaded, 1 disabled, 2 skipped, 1 invalid" {
+		t.Errorf("summary %q", got)
+	}
+	if got := err.Error(); got != `r.yaml:27:35: rule "Bad": value for int64 field fd.num: "x" is not a valid integer` {
+		t.Errorf("error %q", got)
+	}
+	var reasons []string
+	for _, s := range sum.Skipped {
+		reasons = append(reasons, s.Rule.Name+": "+s.Reason)
+	}
+	want := "K8s: needs unavailable fields (k8s.ns.name: kubernetes metadata is not recorded)\n" +
+		"Unknown but tolerated: unknown field (skip-if-unknown-filter): unknown field nosuch.field"
+	if strings.Join(reasons, "\n") != want {
+		t.Errorf("skipped:\n%s\nwant:\n%s", strings.Join(reasons, "\n"), want)
+	}
+	names := func(list []*CompiledRule) string {
+		var s []string
+		for _, r := range list {
+			s = append(s, r.Rule.Name)
+		}
+		return strings.Join(s, ",")
+	}
+	for typ, want := range map[string]string{"execve": "Shell,Any bash", "open": "", "connect": "Any bash"} {
+		if got := names(p.Candidates(typ)); got != want {
+			t.Errorf("candidates for %s: %q, want %q", typ, got, want)
+		}
+	}
+	var fired []string
+	ev := fakeEvent{"evt.type": "execve", "proc.name": "bash"}
+	p.Eval("execve", ev, func(r *CompiledRule) { fired = append(fired, r.Rule.Name+": "+r.Output.Format(ev)) })
+	if got := strings.Join(fired, "; "); got != "Shell: shell bash; Any bash: any execve" {
+		t.Errorf("fired %q", got)
+	}
+}
