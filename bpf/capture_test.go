@@ -1,0 +1,160 @@
+package bpf
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestCapture runs one workload under the tracer, in both dispatch modes,
+// and checks the decoded events against what the workload reports.
+func TestCapture(t *testing.T) {
+	for _, d := range []Dispatch{DispatchRaw, DispatchPerSyscall} {
+		t.Run(d.String(), func(t *testing.T) {
+			tr := startTracer(t, Options{Dispatch: d})
+			c := collect(t, tr)
+			dir, err := filepath.EvalSymlinks(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := runWorkload("workload", "REWIND_BPF_DIR="+dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.finish()
+			if len(c.decErrs) > 0 {
+				t.Errorf("decode errors: %v", c.decErrs)
+			}
+			evs := c.tree(int32(rep.Pid))
+			if len(evs) == 0 {
+				t.Fatalf("no events from helper pid %d (of %d events)", rep.Pid, len(c.events))
+			}
+			checkWorkload(t, evs, rep)
+			if t.Failed() {
+				for _, ev := range evs {
+					t.Logf("%s", describe(&ev))
+				}
+			}
+		})
+	}
+}
+
+func describe(ev *Event) string {
+	return fmt.Sprintf("%s %s pid=%d tid=%d ret=%d path=%q raw=%q target=%q file=%q exe=%q argv=%q env=%q fam=%d %v:%d->%v:%d child=%d exit=%d/%d flags=%#x ns=%#x uid=%d seq=%d cpu=%d",
+		ev.Kind, ev.Syscall, ev.Pid, ev.Tid, ev.Ret, ev.Path, ev.PathRaw, ev.TargetPath, ev.Filename, ev.ExePath, ev.Argv, ev.Env,
+		ev.Family, ev.Saddr, ev.Sport, ev.Daddr, ev.Dport, ev.ChildPid, ev.ExitCode, ev.ExitSignal, ev.Flags, ev.NsFlags, ev.NewUID, ev.Seq, ev.CPU)
+}
+
+// expectation is one event the workload must have produced.
+type expectation struct {
+	name  string
+	match func(*Event) bool
+}
+
+func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
+	realTrue, _ := filepath.EvalSymlinks("/bin/true")
+	loopback := netip.MustParseAddr("127.0.0.1")
+	var trueIno uint64
+	if st, err := os.Stat("/bin/true"); err == nil {
+		trueIno = st.Sys().(*syscall.Stat_t).Ino
+	}
+	exps := []expectation{
+		{"exec of /bin/true carries argv, exe identity and the selected env", func(e *Event) bool {
+			return e.Kind == KindExec && e.Ret == 0 && e.Filename == "/bin/true" &&
+				slices.Equal(e.Argv, []string{"/bin/true", "alpha", "beta"}) &&
+				e.ExePath == realTrue && e.ExeIno == trueIno && e.ExeSize > 0 && e.ExeMode&0o111 != 0 &&
+				slices.Equal(e.Env, []string{"LD_LIBRARY_PATH=/rewind-test-lib"}) &&
+				e.Cwd != "" && e.StartBootNs > 0 && e.PidnsInitStartBootNs > 0 && e.ExeCtime > 0
+		}},
+		{"the helper forks children", func(e *Event) bool {
+			return e.Kind == KindFork && e.Pid == int32(rep.Pid) && e.ChildPid > 0 && e.Ret == int64(e.ChildPid)
+		}},
+		{"sh -c 'exit 7' exits with code 7", func(e *Event) bool {
+			return e.Kind == KindExit && e.Comm == "sh" && e.ExitCode == 7 && e.ExitSignal == 0 && e.GroupDead
+		}},
+		{"a missing executable gives a failed exec", func(e *Event) bool {
+			return e.Kind == KindExec && e.Ret == -int64(unix.ENOENT) && e.Filename == "/nonexistent/rewind-missing"
+		}},
+		{"a #! script names the script as interpreter", func(e *Event) bool {
+			return e.Kind == KindExec && e.Ret == 0 && e.Interpreter == rep.Script && e.Filename == rep.Script &&
+				strings.Contains(filepath.Base(e.ExePath), "sh")
+		}},
+		{"open of the temp file resolves to its real path", func(e *Event) bool {
+			return e.Kind == KindOpen && e.Ret >= 0 && e.Path == rep.TempFile && e.PathRaw == rep.TempFile &&
+				e.Flags&unix.O_CREAT != 0 && e.Ino != 0 && e.Dev != 0 && e.Fd == int32(e.Ret)
+		}},
+		{"chmod records the mode", func(e *Event) bool {
+			return e.Kind == KindFile && strings.HasPrefix(e.Syscall, "chmod") || e.Syscall == "fchmodat" &&
+				e.Path == rep.TempFile && e.Mode == 0o600
+		}},
+		{"rename records both paths", func(e *Event) bool {
+			return e.Kind == KindFile && strings.HasPrefix(e.Syscall, "rename") && e.Ret == 0 &&
+				e.Path == rep.TempFile && e.TargetPath == rep.Renamed
+		}},
+		{"mkdir and rmdir", func(e *Event) bool {
+			return e.Kind == KindFile && strings.HasPrefix(e.Syscall, "mkdir") && e.Path == filepath.Join(rep.Dir, "sub") && e.Mode == 0o700
+		}},
+		{"symlink with a relative link path resolves against the cwd", func(e *Event) bool {
+			return e.Kind == KindFile && strings.HasPrefix(e.Syscall, "symlink") && e.PathRaw == "target-text" &&
+				e.TargetPathRaw == "link" && e.TargetPath == filepath.Join(rep.Dir, "link")
+		}},
+		{"unlink of a relative path", func(e *Event) bool {
+			return e.Kind == KindFile && strings.HasPrefix(e.Syscall, "unlink") && e.PathRaw == "link" &&
+				e.Path == filepath.Join(rep.Dir, "link")
+		}},
+		{"connect to the loopback listener carries both ends", func(e *Event) bool {
+			return e.Kind == KindNet && e.Syscall == "connect" && e.Family == unix.AF_INET && e.ProtoName() == "tcp" &&
+				e.Daddr == loopback && e.Dport == uint16(rep.ListenPort) && e.Sport == uint16(rep.ClientPort) && e.Saddr == loopback
+		}},
+		{"accept returns the peer", func(e *Event) bool {
+			return e.Kind == KindNet && strings.HasPrefix(e.Syscall, "accept") && e.Ret >= 0 &&
+				e.Sport == uint16(rep.ListenPort) && e.Dport == uint16(rep.ClientPort) && e.Daddr == loopback
+		}},
+		{"bind and listen on the listener port", func(e *Event) bool {
+			return e.Kind == KindNet && e.Syscall == "listen" && e.Sport == uint16(rep.ListenPort)
+		}},
+		{"exec from a memfd is flagged", func(e *Event) bool {
+			return e.Kind == KindExec && e.Ret == 0 && e.ExeFromMemfd && slices.Equal(e.Argv, []string{rep.MemfdExe, "from-memfd"}) &&
+				strings.HasPrefix(e.ExePath, "/memfd:rewind-test")
+		}},
+		{"memfd_create names the memfd", func(e *Event) bool {
+			return e.Kind == KindSecurity && e.Syscall == "memfd_create" && e.PathRaw == "rewind-test" && e.Ret >= 0
+		}},
+		{"unshare records the namespace flags", func(e *Event) bool {
+			return e.Kind == KindSecurity && e.Syscall == "unshare" && e.NsFlags == unix.CLONE_NEWUTS && e.Ret == 0
+		}},
+		{"kill records target and signal", func(e *Event) bool {
+			return e.Kind == KindSecurity && e.Syscall == "kill" && e.TargetPid == int32(rep.Pid) && e.Signal == 0
+		}},
+		{"setuid records the new uid", func(e *Event) bool {
+			return e.Kind == KindSecurity && e.Syscall == "setuid" && e.NewUID == 65534 && e.Ret == 0
+		}},
+	}
+	for _, x := range exps {
+		found := false
+		for i := range evs {
+			if x.match(&evs[i]) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("no event: %s", x.name)
+		}
+	}
+	// Every event of the helper's tree has a sequence number and the
+	// common process fields.
+	for _, e := range evs {
+		if e.Seq == 0 || e.BootNs == 0 || e.Tid == 0 || e.MntNs == 0 || e.NetNs == 0 || e.UserNs == 0 || e.PidNs == 0 {
+			t.Errorf("event without common fields: %s", describe(&e))
+			break
+		}
+	}
+}

@@ -1,0 +1,203 @@
+package bpf
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// helperEnv names the scenario a re-executed test binary runs.
+const helperEnv = "REWIND_BPF_HELPER"
+
+// helperReport is what the workload helper tells the test about what it
+// did, so the test knows the values to look for.
+type helperReport struct {
+	Pid        int    `json:"pid"`
+	TempFile   string `json:"temp_file"`
+	Renamed    string `json:"renamed"`
+	Dir        string `json:"dir"`
+	Script     string `json:"script"`
+	ListenPort int    `json:"listen_port"`
+	ClientPort int    `json:"client_port"`
+	MemfdExe   string `json:"memfd_exe"`
+	StormOpens int    `json:"storm_opens"`
+}
+
+// runHelper runs a workload scenario in this (child) process and prints a
+// helperReport as JSON on stdout. It returns the exit code.
+func runHelper(scenario string) int {
+	var rep helperReport
+	rep.Pid = os.Getpid()
+	var err error
+	switch scenario {
+	case "workload":
+		err = workload(os.Getenv("REWIND_BPF_DIR"), &rep)
+	case "storm":
+		rep.StormOpens, err = storm(20000)
+	default:
+		err = fmt.Errorf("unknown scenario %q", scenario)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "helper:", err)
+		return 2
+	}
+	json.NewEncoder(os.Stdout).Encode(&rep)
+	return 0
+}
+
+// workload does one of each thing the kernel side records. The order
+// matters only for setuid, which comes last.
+func workload(dir string, rep *helperReport) error {
+	rep.Dir = dir
+	// exec with argv and a selected environment variable
+	cmd := exec.Command("/bin/true", "alpha", "beta")
+	cmd.Env = []string{"LD_LIBRARY_PATH=/rewind-test-lib", "HOME=/nowhere"}
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("run /bin/true: %w", err)
+	}
+	// fork and an exit code
+	if err := exec.Command("/bin/sh", "-c", "exit 7").Run(); err == nil {
+		return fmt.Errorf("sh -c 'exit 7' succeeded")
+	}
+	// a failed exec
+	if err := exec.Command("/nonexistent/rewind-missing").Run(); err == nil {
+		return fmt.Errorf("exec of a missing file succeeded")
+	}
+	// a #! script
+	rep.Script = filepath.Join(dir, "script.sh")
+	if err := os.WriteFile(rep.Script, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		return err
+	}
+	if err := exec.Command(rep.Script).Run(); err != nil {
+		return fmt.Errorf("run script: %w", err)
+	}
+	// open, write-side file ops
+	f, err := os.CreateTemp(dir, "open-*.txt")
+	if err != nil {
+		return err
+	}
+	rep.TempFile = f.Name()
+	f.Close()
+	if err := os.Chmod(rep.TempFile, 0o600); err != nil {
+		return err
+	}
+	rep.Renamed = rep.TempFile + ".renamed"
+	if err := os.Rename(rep.TempFile, rep.Renamed); err != nil {
+		return err
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o700); err != nil {
+		return err
+	}
+	if err := os.Remove(filepath.Join(dir, "sub")); err != nil {
+		return err
+	}
+	// a relative path resolved against the cwd
+	if err := os.Chdir(dir); err != nil {
+		return err
+	}
+	if err := os.Symlink("target-text", "link"); err != nil {
+		return err
+	}
+	if err := os.Remove("link"); err != nil {
+		return err
+	}
+	// network
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	rep.ListenPort = l.Addr().(*net.TCPAddr).Port
+	accepted := make(chan error, 1)
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			io.Copy(io.Discard, c)
+			c.Close()
+		}
+		accepted <- err
+	}()
+	c, err := net.Dial("tcp4", l.Addr().String())
+	if err != nil {
+		return err
+	}
+	rep.ClientPort = c.LocalAddr().(*net.TCPAddr).Port
+	c.Close()
+	if err := <-accepted; err != nil {
+		return err
+	}
+	// exec from a memfd
+	if err := memfdExec(rep); err != nil {
+		return err
+	}
+	// namespaces and signals
+	if err := unix.Unshare(unix.CLONE_NEWUTS); err != nil {
+		return fmt.Errorf("unshare: %w", err)
+	}
+	if err := syscall.Kill(os.Getpid(), 0); err != nil {
+		return err
+	}
+	// privileges last: everything after runs as nobody
+	if err := syscall.Setuid(65534); err != nil {
+		return fmt.Errorf("setuid: %w", err)
+	}
+	return nil
+}
+
+func memfdExec(rep *helperReport) error {
+	bin, err := os.ReadFile("/bin/true")
+	if err != nil {
+		return err
+	}
+	fd, err := unix.MemfdCreate("rewind-test", 0)
+	if err != nil {
+		return fmt.Errorf("memfd_create: %w", err)
+	}
+	defer unix.Close(fd)
+	if _, err := unix.Write(fd, bin); err != nil {
+		return err
+	}
+	rep.MemfdExe = fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), fd)
+	if err := exec.Command(rep.MemfdExe, "from-memfd").Run(); err != nil {
+		return fmt.Errorf("exec memfd: %w", err)
+	}
+	return nil
+}
+
+// storm opens /dev/null n times as fast as it can.
+func storm(n int) (int, error) {
+	for i := 0; i < n; i++ {
+		fd, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return i, err
+		}
+		unix.Close(fd)
+	}
+	return n, nil
+}
+
+// runWorkload re-executes the test binary as a helper for scenario and
+// returns its report.
+func runWorkload(scenario string, env ...string) (helperReport, error) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), append(env, helperEnv+"="+scenario)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return helperReport{}, fmt.Errorf("helper %s: %w: %s", scenario, err, stderr.String())
+	}
+	var rep helperReport
+	if err := json.Unmarshal(out, &rep); err != nil {
+		return helperReport{}, fmt.Errorf("helper %s output %q: %w", scenario, out, err)
+	}
+	return rep, nil
+}
