@@ -104,10 +104,9 @@ type Rule struct {
 	// Expr is the parsed condition with macros resolved.
 	Expr Expr
 
-	cond     *Source // condition text before exceptions and list substitution
-	hasCond  bool
-	index    int
-	complete bool // has every mandatory key
+	cond    *Source // condition text before exceptions and list substitution
+	hasCond bool
+	index   int
 }
 
 // PluginRequirement is one `required_plugin_versions` entry.
