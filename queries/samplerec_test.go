@@ -127,7 +127,7 @@ func sha(exe string) string {
 
 func (g *sampleGen) keyframe(emit func(*format.Event) error) error {
 	for _, u := range []struct {
-		uid              uint32
+		uid               uint32
 		name, home, shell string
 	}{{0, "root", "/root", "/bin/bash"}, {33, "www-data", "/var/www", "/usr/sbin/nologin"}, {1000, "alice", "/home/alice", "/bin/bash"}} {
 		if err := emit(&format.Event{Ts: g.now, Kind: format.KindUser, UID: u.uid, UserName: u.name, UserHome: u.home, UserShell: u.shell}); err != nil {
@@ -263,6 +263,13 @@ func (g *sampleGen) connect(pid int32, family uint16, proto, daddr string, dport
 func (g *sampleGen) setuid(pid int32, uid uint32, ret int64) {
 	ev := g.event(format.KindSecurity, "setuid", pid)
 	ev.NewUID, ev.Ret = uid, ret
+	// setuid names one id; the other security arguments are not part of
+	// it and are stored as null, as the recorder does.
+	for _, c := range []format.ColumnID{format.ColNewGID, format.ColNewEUID, format.ColNewSUID, format.ColNewEGID,
+		format.ColNewSGID, format.ColCapPermitted, format.ColCapInheritable, format.ColNsFlags, format.ColTargetPid,
+		format.ColSignal, format.ColOp, format.ColAddr, format.ColLen, format.ColProt, format.ColFlags, format.ColFd} {
+		ev.Null.Add(c)
+	}
 	g.add(ev)
 }
 
