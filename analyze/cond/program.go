@@ -129,6 +129,13 @@ func CompileRules(rs *rule.Ruleset, cat Catalog) (*Program, *Summary, error) {
 				sum.Warnings = append(sum.Warnings, e)
 			}
 		}
+		if universe != nil && !cond.Types.Except {
+			if missing := absentTypes(cond.Types, universe); len(missing) > 0 {
+				e := rule.Errorf(r.At, "rule %q: evt.type %s never occurs in recordings", r.Name, strings.Join(missing, ", "))
+				e.Severity = rule.SeverityWarning
+				sum.Warnings = append(sum.Warnings, e)
+			}
+		}
 		cr := &CompiledRule{Rule: r, Condition: cond, Output: out, Order: len(p.Rules)}
 		p.Rules = append(p.Rules, cr)
 		sum.Loaded++
@@ -138,6 +145,21 @@ func CompileRules(rs *rule.Ruleset, cat Catalog) (*Program, *Summary, error) {
 		return p, sum, sum.Errors
 	}
 	return p, sum, nil
+}
+
+// absentTypes lists the members of s that universe lacks, sorted.
+func absentTypes(s TypeSet, universe []string) []string {
+	known := make(map[string]bool, len(universe))
+	for _, u := range universe {
+		known[u] = true
+	}
+	var out []string
+	for _, n := range s.Sorted() {
+		if !known[n] {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func onlyUnknown(ce *CompileError) bool {

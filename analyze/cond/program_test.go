@@ -95,3 +95,20 @@ func TestCompileRulesSummaryAndIndex(t *testing.T) {
 		t.Errorf("fired %q", got)
 	}
 }
+
+func TestWarningsForEventTypesNoRecordingHas(t *testing.T) {
+	rs := loadRules(t, `
+- rule: R
+  desc: d
+  condition: evt.type in (execve, vfork_bogus, sendmmsg)
+  output: o
+  priority: info
+`)
+	_, sum, err := CompileRules(rs, fakeCatalog{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Warnings) != 1 || sum.Warnings[0].Error() != `r.yaml:2:3: warning: rule "R": evt.type sendmmsg, vfork_bogus never occurs in recordings` {
+		t.Errorf("warnings %v", sum.Warnings)
+	}
+}
