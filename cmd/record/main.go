@@ -60,6 +60,7 @@ type options struct {
 	hashMaxSize  byteSize
 	hashWorkers  int
 	queueBatches int
+	dispatch     string
 }
 
 func newRootCmd(stderr io.Writer) *cobra.Command {
@@ -107,6 +108,7 @@ func newRootCmd(stderr io.Writer) *cobra.Command {
 	f.Var(&o.hashMaxSize, "hash-max-size", "executables larger than this are not hashed")
 	f.IntVar(&o.hashWorkers, "hash-workers", 2, "goroutines hashing executables")
 	f.IntVar(&o.queueBatches, "queue-batches", 128, "batches of 256 events buffered between the ring reader and the writer")
+	f.StringVar(&o.dispatch, "dispatch", "default", "how syscalls are hooked: default, raw (one program on every syscall) or per-syscall (tracepoints of the recorded calls)")
 	_ = cmd.MarkFlagRequired("output")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(exitInvalid, err) })
 	return cmd
@@ -144,11 +146,16 @@ func isKernelKind(k format.Kind) bool {
 	return false
 }
 
+var dispatches = map[string]bpf.Dispatch{"default": bpf.DispatchDefault, "raw": bpf.DispatchRaw, "per-syscall": bpf.DispatchPerSyscall}
+
 // validate checks the flags that cobra cannot, before anything is loaded.
 func (o *options) validate() (format.KindSet, *capture.Redactor, error) {
 	kinds, err := parseKinds(o.events)
 	if err != nil {
 		return 0, nil, err
+	}
+	if _, ok := dispatches[o.dispatch]; !ok {
+		return 0, nil, fmt.Errorf("--dispatch %q: want default, raw or per-syscall", o.dispatch)
 	}
 	red, err := capture.NewRedactor(o.redact)
 	if err != nil {
@@ -183,6 +190,7 @@ func (o *options) config() map[string]string {
 		"include_self":  fmt.Sprint(o.includeSelf),
 		"ring_size":     o.ringSize.String(),
 		"hash_max_size": o.hashMaxSize.String(),
+		"dispatch":      o.dispatch,
 	}
 }
 
@@ -191,7 +199,7 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 	if err != nil {
 		return withCode(exitInvalid, err)
 	}
-	tracer, err := bpf.Load(bpf.Options{RingBytes: uint32(o.ringSize), RecordSelf: o.includeSelf, Env: o.env})
+	tracer, err := bpf.Load(bpf.Options{RingBytes: uint32(o.ringSize), RecordSelf: o.includeSelf, Env: o.env, Dispatch: dispatches[o.dispatch]})
 	if err != nil {
 		return withCode(exitError, err)
 	}

@@ -22,6 +22,7 @@ func TestInvalidInvocationsExitWithUsageCode(t *testing.T) {
 		{"a ring that is not a power of two", []string{"-o", "x", "--ring-size", "3MiB"}, "--ring-size 3MiB: want a power of two"},
 		{"a retention smaller than a segment", []string{"-o", "x", "--max-size", "1MiB"}, "--max-size 1MiB is smaller than one segment"},
 		{"too many env selectors", []string{"-o", "x", "--env", "A,B,C,D,E,F,G,H,I"}, "--env: 9 selectors, at most 8"},
+		{"an unknown dispatch", []string{"-o", "x", "--dispatch", "fast"}, `--dispatch "fast": want default, raw or per-syscall`},
 		{"a negative duration", []string{"-o", "x", "--duration", "-1s"}, "durations must be positive"},
 	}
 	for _, tt := range tests {
