@@ -114,8 +114,8 @@ type Event struct {
 
 // KindCount is one entry of a heartbeat's events_per_kind map.
 type KindCount struct {
-	Kind  string
-	Count uint64
+	Kind  string `json:"kind"`
+	Count uint64 `json:"count"`
 }
 
 // ColumnSet is a set of columns, one bit per ColumnID.

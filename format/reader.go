@@ -208,7 +208,7 @@ type SegmentReadStats struct {
 }
 
 // readSegment calls fn with every record batch of the segment at path.
-func readSegment(path string, fn func(arrow.RecordBatch, int) error) error {
+func readSegment(path string, fn func(arrowRecord, int) error) error {
 	_, err := ReadSegment(path, fn)
 	return err
 }
@@ -376,3 +376,6 @@ func validateDictionary(d *array.Dictionary) error {
 	}
 	return nil
 }
+
+// arrowRecord is arrow.RecordBatch, named for brevity in callbacks.
+type arrowRecord = arrow.RecordBatch
