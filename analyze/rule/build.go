@@ -1,6 +1,9 @@
 package rule
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Build expands lists, parses and resolves macros and rule conditions
 // (with exceptions), and returns the rule set. The error, when not nil, is
@@ -37,6 +40,22 @@ func (l *Loader) Build() (*Ruleset, error) {
 	return rs, l.errs.Err()
 }
 
+// buildErr records an error found while building, at most MaxErrors per
+// file (then one note saying the rest were dropped).
+func (l *Loader) buildErr(e *Error) {
+	if l.buildErrs == nil {
+		l.buildErrs = map[string]int{}
+	}
+	n := l.buildErrs[e.Pos.Filename]
+	l.buildErrs[e.Pos.Filename] = n + 1
+	switch {
+	case n < MaxErrors:
+		l.errs = append(l.errs, e)
+	case n == MaxErrors:
+		l.errs = append(l.errs, &Error{Pos: Position{Filename: e.Pos.Filename}, Msg: fmt.Sprintf("more than %d errors in conditions, the rest are not shown", MaxErrors)})
+	}
+}
+
 // flattenLists replaces list items that name an earlier list by that
 // list's items.
 func (l *Loader) flattenLists() {
@@ -62,7 +81,7 @@ func (l *Loader) buildMacro(m *Macro, lists map[string]*List) {
 	src := substituteLists(m.Condition, lists)
 	expr, err := ParseCondition(src)
 	if err != nil {
-		l.errs = append(l.errs, err)
+		l.buildErr(err)
 		m.bad = true
 		return
 	}
@@ -95,14 +114,14 @@ func (l *Loader) resolveMacros(e Expr, visibility int) bool {
 			m := l.macroByNam[e.Name]
 			switch {
 			case m == nil:
-				l.errs = append(l.errs, Errorf(e.At, "undefined macro %q", e.Name))
+				l.buildErr(Errorf(e.At, "undefined macro %q", e.Name))
 				ok = false
 			case m.index >= visibility:
-				l.errs = append(l.errs, Errorf(e.At, "macro %q is defined after this macro (a macro may only use macros defined before it)", e.Name))
+				l.buildErr(Errorf(e.At, "macro %q is defined after this macro (a macro may only use macros defined before it)", e.Name))
 				ok = false
 			case m.bad:
 				m.used = true
-				l.errs = append(l.errs, Errorf(e.At, "macro %q has errors", e.Name))
+				l.buildErr(Errorf(e.At, "macro %q has errors", e.Name))
 				ok = false
 			default:
 				m.used = true
@@ -118,13 +137,13 @@ func (l *Loader) resolveMacros(e Expr, visibility int) bool {
 func (l *Loader) buildRule(r *Rule, lists map[string]*List) bool {
 	cond, err := withExceptions(r)
 	if err != nil {
-		l.errs = append(l.errs, err)
+		l.buildErr(err)
 		return false
 	}
 	r.Condition = substituteLists(cond, lists)
 	expr, perr := ParseCondition(r.Condition)
 	if perr != nil {
-		l.errs = append(l.errs, perr)
+		l.buildErr(perr)
 		return false
 	}
 	if !l.resolveMacros(expr, len(l.macros)) {

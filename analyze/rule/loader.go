@@ -21,9 +21,10 @@ type Loader struct {
 	rules      []*Rule
 	ruleByName map[string]*Rule
 
-	errs     ErrorList
-	warns    ErrorList
-	fileErrs int
+	errs      ErrorList
+	warns     ErrorList
+	fileErrs  int
+	buildErrs map[string]int // errors per file while building
 
 	engineVersion string
 	plugins       []PluginRequirement

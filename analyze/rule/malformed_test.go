@@ -129,3 +129,15 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+func TestConditionErrorsAreCappedPerFile(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < MaxErrors+5; i++ {
+		b.WriteString("- macro: m" + strings.Repeat("x", i) + "\n  condition: a.b =\n")
+	}
+	_, err := load(t, b.String())
+	list := err.(ErrorList)
+	if len(list) != MaxErrors+1 || list[MaxErrors].Error() != "f1.yaml: more than 50 errors in conditions, the rest are not shown" {
+		t.Fatalf("got %d errors, last %q", len(list), list[len(list)-1].Error())
+	}
+}
