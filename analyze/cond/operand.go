@@ -2,6 +2,7 @@ package cond
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/rewind-sh/rewind/analyze/rule"
 )
@@ -89,6 +90,8 @@ func (c *compiler) compileField(f *rule.FieldRef) *operand {
 		case errors.Is(err, ErrUnknownField):
 			c.unknownField = true
 			c.errorf(f.At, "unknown field %s", f.String())
+		case strings.HasPrefix(err.Error(), "field "):
+			c.errorf(f.At, "%v", err) // the catalog already named the field
 		default:
 			c.errorf(f.At, "field %s: %v", f.String(), err)
 		}

@@ -69,6 +69,11 @@ func (cc *Compiler) CompileOutput(src *rule.Source) (*Formatter, []OutputWarning
 			i++
 			continue
 		}
+		if f, ok := op.(*rule.FieldRef); ok && f.Name == "container.info" && !f.HasArg {
+			// Accepted for old rules files; Falco no longer expands it.
+			i = j + n
+			continue
+		}
 		compiled, used, unav := c.outputOperand(op, src, j, n)
 		if compiled == nil && unav == nil {
 			if len(c.errs) == 0 {

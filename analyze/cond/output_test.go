@@ -24,6 +24,7 @@ func TestOutputFormatting(t *testing.T) {
 		{"a percent without field is text", "100% sure %", "100% sure %"},
 		{"a dotted suffix the catalog lacks is text", "%proc.name.suffix", "bash.suffix"},
 		{"unavailable fields print <NA>", "ns=%k8s.ns.name", "ns=<NA>"},
+		{"container.info is accepted and prints nothing", "x %container.info", "x "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
