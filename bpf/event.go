@@ -65,7 +65,9 @@ type Event struct {
 	Ret                        int64 // return value; negative errno on failure
 
 	// KindExec. Interpreter is the script path when the exec ran a #!
-	// script; ExePath is then the interpreter's path.
+	// script; ExePath is then the interpreter's path. A failed exec
+	// (Ret < 0) has only Filename, and Path: Filename resolved against
+	// the cwd (or execveat's dirfd).
 	Filename             string
 	Argv                 []string
 	Cwd                  string

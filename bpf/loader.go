@@ -319,6 +319,10 @@ func (t *Tracer) Skipped() []string { return t.skipped }
 // Dispatch is the syscall dispatch in use.
 func (t *Tracer) Dispatch() Dispatch { return t.dispatch }
 
+// Detach unhooks the programs: no new events are produced, and a Reader
+// can still drain the ones in the ring buffer. Attach may be called again.
+func (t *Tracer) Detach() { t.detach() }
+
 func (t *Tracer) detach() {
 	for _, l := range t.links {
 		l.Close()
