@@ -348,9 +348,35 @@ func (r *Recorder) writeBatch(b []pending) error {
 	return nil
 }
 
-// writeOne enriches one event from the table and the cgroup resolver,
-// applies it to the table, and appends it.
+// writeOne enriches one event, applies it to the table and appends it.
 func (r *Recorder) writeOne(p *pending) error {
+	if !r.enrich(p) {
+		return nil
+	}
+	ev := &p.ev
+	if err := r.w.Append(ev); err != nil {
+		return err
+	}
+	r.counters.AddKind(ev.Kind)
+	if ev.Kind == format.KindExec && ev.Ret >= 0 && ev.ExeIno != 0 {
+		// The identity was hashed in an earlier segment: repeat its row
+		// once per segment so each segment stands alone.
+		id := identityOfExec(ev)
+		if !r.emitted[id] {
+			if res, ok := r.hasher.Lookup(id); ok {
+				res.Ts, res.Source = ev.Ts, HashFromCache
+				return r.emitHash(r.w.Append, &res)
+			}
+		}
+	}
+	return nil
+}
+
+// enrich completes an event from the process table and the cgroup
+// resolver (exe path, container, cgroup path), redacts it, and applies
+// fork, exec and exit to the table. It reports whether the event is to be
+// written.
+func (r *Recorder) enrich(p *pending) bool {
 	ev := &p.ev
 	proc := r.table.Lookup(ev.Pid)
 	path, c, ok := r.cgroups.Lookup(ev.CgroupID)
@@ -377,25 +403,7 @@ func (r *Recorder) writeOne(p *pending) error {
 	case format.KindExit:
 		r.table.Exit(ev.Pid, p.groupDead)
 	}
-	if !p.record {
-		return nil
-	}
-	if err := r.w.Append(ev); err != nil {
-		return err
-	}
-	r.counters.AddKind(ev.Kind)
-	if ev.Kind == format.KindExec && ev.Ret >= 0 && ev.ExeIno != 0 {
-		// The identity was hashed in an earlier segment: repeat its row
-		// once per segment so each segment stands alone.
-		id := identityOfExec(ev)
-		if !r.emitted[id] {
-			if res, ok := r.hasher.Lookup(id); ok {
-				res.Ts, res.Source = ev.Ts, HashFromCache
-				return r.emitHash(r.w.Append, &res)
-			}
-		}
-	}
-	return nil
+	return p.record
 }
 
 func (r *Recorder) appendHashResults() error {
