@@ -28,7 +28,7 @@ type SkippedRule struct {
 // Summary says what happened to every rule of a Ruleset.
 type Summary struct {
 	Loaded   int // rules compiled and enabled
-	Disabled int // rules compiled but disabled (enabled: false)
+	Disabled int // valid rules with enabled: false (disabled rules are still checked)
 	Skipped  []SkippedRule
 	Invalid  int // rules with errors
 	// Errors are rules that are invalid (bad operator, unknown field, bad
@@ -82,11 +82,24 @@ func CompileRules(rs *rule.Ruleset, cat Catalog) (*Program, *Summary, error) {
 		universe = cc.lister.EventTypes()
 	}
 	for _, r := range rs.Rules {
-		if !r.Enabled {
-			sum.Disabled++
+		if r.Source != "" && r.Source != "syscall" {
+			sum.Skipped = append(sum.Skipped, SkippedRule{Rule: r, Reason: fmt.Sprintf("event source %q is not recorded (only syscall events are)", r.Source)})
 			continue
 		}
 		cond, err := cc.Compile(r.Expr)
+		if !r.Enabled {
+			// Disabled rules are still checked, as Falco does, so a typo
+			// shows before someone enables the rule.
+			if ce, ok := err.(*CompileError); ok && len(ce.Errors) > 0 && !(r.SkipIfUnknownFilter && onlyUnknown(ce)) {
+				sum.Invalid++
+				for _, e := range ce.Errors {
+					sum.Errors = append(sum.Errors, withRule(e, r.Name, ""))
+				}
+				continue
+			}
+			sum.Disabled++
+			continue
+		}
 		if err != nil {
 			ce, ok := err.(*CompileError)
 			switch {

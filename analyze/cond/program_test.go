@@ -47,6 +47,18 @@ const programRules = `
   condition: spawned and fd.num = x
   output: bad
   priority: info
+- rule: Off and broken
+  desc: d
+  condition: spawned and fd.num = y
+  output: off
+  priority: info
+  enabled: false
+- rule: Audit
+  desc: d
+  condition: ka.verb = create
+  output: audit
+  priority: info
+  source: k8s_audit
 - rule: Unknown but tolerated
   desc: d
   condition: spawned and nosuch.field = 1
@@ -61,10 +73,13 @@ func TestCompileRulesSummaryAndIndex(t *testing.T) {
 	if err == nil {
 		t.Fatal("want an error for rule Bad")
 	}
-	if got := sum.String(); got != "6 rules: 2 loaded, 1 disabled, 2 skipped, 1 invalid" {
+	if got := sum.String(); got != "8 rules: 2 loaded, 1 disabled, 3 skipped, 2 invalid" {
 		t.Errorf("summary %q", got)
 	}
-	if got := err.Error(); got != `r.yaml:27:35: rule "Bad": value for int64 field fd.num: "x" is not a valid integer` {
+	if got := err.(rule.ErrorList).Detail(); got != "r.yaml:27:35: rule \"Bad\": value for int64 field fd.num: \"x\" is not a valid integer\n"+
+		"\t  condition: spawned and fd.num = x\n\t                                  ^\n"+
+		"r.yaml:32:35: rule \"Off and broken\": value for int64 field fd.num: \"y\" is not a valid integer\n"+
+		"\t  condition: spawned and fd.num = y\n\t                                  ^" {
 		t.Errorf("error %q", got)
 	}
 	var reasons []string
@@ -72,6 +87,7 @@ func TestCompileRulesSummaryAndIndex(t *testing.T) {
 		reasons = append(reasons, s.Rule.Name+": "+s.Reason)
 	}
 	want := "K8s: needs unavailable fields (k8s.ns.name: kubernetes metadata is not recorded)\n" +
+		"Audit: event source \"k8s_audit\" is not recorded (only syscall events are)\n" +
 		"Unknown but tolerated: unknown field (skip-if-unknown-filter): unknown field nosuch.field"
 	if strings.Join(reasons, "\n") != want {
 		t.Errorf("skipped:\n%s\nwant:\n%s", strings.Join(reasons, "\n"), want)
