@@ -58,6 +58,14 @@ func (c *compiler) check(ch *rule.Check) func(Event) bool {
 			lits = append(lits, literal{it.Text, it.At})
 		}
 	}
+	if familyOf(left.spec.Type) != famBytes {
+		for _, l := range lits {
+			if strings.IndexByte(l.text, 0) >= 0 {
+				c.errorf(l.pos, "value contains a NUL byte, which only byte-buffer fields accept")
+				return nil
+			}
+		}
+	}
 	if left.spec.IsList && !left.spec.AnyElement && op != "in" && op != "intersects" {
 		c.errorf(ch.OpPos, "operator %s cannot be used on list field %s (use in or intersects)", ch.Op, left.text)
 		return nil

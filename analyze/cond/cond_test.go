@@ -94,6 +94,7 @@ func TestOperatorSemantics(t *testing.T) {
 		{"ports accept service names", "fd.sport in (80, https)", true},
 		{"booleans", "evt.is_open_read = true and evt.is_open_read != false", true},
 		{"bcontains takes hex", "evt.buffer bcontains cafebabe", true},
+		{"raw bytes in quoted strings compare as bytes", `proc.name != "\xff"`, true},
 		{"bstartswith takes hex", "evt.buffer bstartswith 00ca", true},
 		{"bstartswith misses", "evt.buffer bstartswith cafe", false},
 		{"startswith anyof", "proc.name startswith anyof (z, b)", true},
@@ -135,6 +136,7 @@ func TestCompileErrors(t *testing.T) {
 		name, cond, want string
 	}{
 		{"an unknown field", "proc.nme = x", "c:1:1: unknown field proc.nme"},
+		{"a NUL byte in a string value", `proc.name = "a\x00b"`, "c:1:13: value contains a NUL byte, which only byte-buffer fields accept"},
 		{"a non-numeric literal for an integer field", "fd.num = abc", `c:1:10: value for int64 field fd.num: "abc" is not a valid integer`},
 		{"a fractional literal for an integer field", "fd.num > 1.5", `c:1:10: value for int64 field fd.num: "1.5" is not a valid integer`},
 		{"a boolean literal other than true/false", "evt.is_open_read = yes", `c:1:20: value for bool field evt.is_open_read: "yes" is not a boolean (use true or false)`},
