@@ -57,10 +57,10 @@ func Check(tr *Truth, rows *Rows) []string {
 		add(fmt.Sprintf("exec pid %d %s", e.Pid, e.pathWanted()), checkExec(tr, e, rows))
 	}
 	for _, o := range tr.Opens {
-		add(fmt.Sprintf("open pid %d %s", o.Pid, pathOr(o.Path, o.PathSuffix)), checkOpen(o, rows))
+		add(fmt.Sprintf("open pid %d %s", o.Pid, pathOr(o.Path, o.PathSuffix, nil)), checkOpen(o, rows))
 	}
 	for _, f := range tr.Files {
-		add(fmt.Sprintf("%s pid %d %s", strings.Join(f.Syscalls, "|"), f.Pid, pathOr(f.Path, f.PathSuffix)), checkFile(f, rows))
+		add(fmt.Sprintf("%s pid %d %s", strings.Join(f.Syscalls, "|"), f.Pid, pathOr(f.Path, f.PathSuffix, f.PathRaw)), checkFile(f, rows))
 	}
 	for _, n := range tr.Net {
 		add(fmt.Sprintf("%s pid %d", strings.Join(n.Syscalls, "|"), n.Pid), checkNet(n, rows))
@@ -130,12 +130,14 @@ func bestOf(cands []*format.Event, what string, compare func(*format.Event) []st
 	return best
 }
 
-func pathOr(exact, suffix *string) string {
+func pathOr(exact, suffix, raw *string) string {
 	switch {
 	case exact != nil:
 		return *exact
 	case suffix != nil:
 		return "*" + *suffix
+	case raw != nil:
+		return *raw + " (as passed)"
 	}
 	return "(any path)"
 }
@@ -330,7 +332,8 @@ func checkOpen(o OpenTruth, rows *Rows) []string {
 func checkFile(f FileTruth, rows *Rows) []string {
 	var cands []*format.Event
 	for _, ev := range rows.of(f.Pid, format.KindFile) {
-		if slices.Contains(f.Syscalls, ev.Syscall) && pathMatches(ev.Path, f.Path, nil, f.PathSuffix) {
+		if slices.Contains(f.Syscalls, ev.Syscall) && pathMatches(ev.Path, f.Path, nil, f.PathSuffix) &&
+			pathMatches(ev.PathRaw, f.PathRaw, nil, nil) {
 			cands = append(cands, ev)
 		}
 	}

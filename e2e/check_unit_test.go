@@ -24,7 +24,7 @@ func syntheticTruth() *Truth {
 			Env: []string{"LD_PRELOAD=/x.so"}, Ns: map[string]uint32{"net": 7},
 		}},
 		Opens:    []OpenTruth{{Pid: 102, Path: ptr("/etc/shadow"), Ino: ptr[uint64](817), FlagsClear: ptr[uint64](3)}},
-		Files:    []FileTruth{{Pid: 103, Syscalls: []string{"symlink", "symlinkat"}, Path: ptr("/etc/shadow"), TargetPath: ptr("/etc/l")}},
+		Files:    []FileTruth{{Pid: 103, Syscalls: []string{"symlink", "symlinkat"}, PathRaw: ptr("/etc/shadow"), TargetPath: ptr("/etc/l")}},
 		Net:      []NetTruth{{Pid: 104, Syscalls: []string{"connect"}, Daddr: ptr("127.0.0.1"), Dport: ptr[uint16](8080), Ret: ptr[int64](0)}},
 		Security: []SecTruth{{Pid: 105, Syscalls: []string{"ptrace"}, Op: ptr[int64](16), TargetPid: ptr[int32](106)}},
 		Forks:    []ForkTruth{{Pid: 100, ChildPid: 101}},
@@ -42,7 +42,7 @@ func syntheticRows() []*format.Event {
 		{Kind: format.KindExeHash, ExeIno: 42, ExeDev: 65024, ExeCtime: 900, ExeMtime: 800, Sha256: "aa"},
 		{Kind: format.KindExit, Pid: 101},
 		{Kind: format.KindOpen, Pid: 102, Path: "/etc/shadow", Ino: 817, Fd: 3, Ret: 3},
-		{Kind: format.KindFile, Pid: 103, Syscall: "symlinkat", Path: "/etc/shadow", TargetPath: "/etc/l"},
+		{Kind: format.KindFile, Pid: 103, Syscall: "symlinkat", PathRaw: "/etc/shadow", TargetPath: "/etc/l"},
 		{Kind: format.KindNet, Pid: 104, Syscall: "connect", Daddr: "127.0.0.1", Dport: 8080},
 		{Kind: format.KindSecurity, Pid: 105, Syscall: "ptrace", Op: 16, TargetPid: 106},
 	}

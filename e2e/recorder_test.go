@@ -138,6 +138,9 @@ func startRecorder(t *testing.T, dir string, extra ...string) *recorder {
 	builtHelpers(t) // before the recorder starts
 	bin := builtRecorder(t)
 	args := append([]string{"-o", dir}, extra...)
+	// REWIND_E2E_RECORD_FLAGS adds flags to every recorder the tests run
+	// (e.g. "--dispatch raw" on a kernel that refuses perf-event links).
+	args = append(args, strings.Fields(os.Getenv("REWIND_E2E_RECORD_FLAGS"))...)
 	r := &recorder{
 		cmd:    exec.Command(bin, args...),
 		dir:    dir,

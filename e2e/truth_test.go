@@ -97,8 +97,11 @@ type FileTruth struct {
 	Syscalls   []string `json:"syscalls"`
 	Path       *string  `json:"path"`
 	PathSuffix *string  `json:"path_suffix"`
-	TargetPath *string  `json:"target_path"`
-	Mode       *uint32  `json:"mode"`
+	// PathRaw is the string the caller passed, for calls whose first
+	// argument is not a file to resolve (a symlink's content).
+	PathRaw    *string `json:"path_raw"`
+	TargetPath *string `json:"target_path"`
+	Mode       *uint32 `json:"mode"`
 }
 
 // NetTruth is one socket call.

@@ -11,7 +11,7 @@ fi
 on_exit rm -f "$link"
 
 spawn ln_pid ln -s /etc/shadow "$link"
-truth files "$(jobj pid:="$ln_pid" syscalls:='["symlink","symlinkat"]' path=/etc/shadow target_path="$link")"
+truth files "$(jobj pid:="$ln_pid" syscalls:='["symlink","symlinkat"]' path_raw=/etc/shadow target_path="$link")"
 spawn rm_pid rm -f "$link"
 truth files "$(jobj pid:="$rm_pid" syscalls:='["unlink","unlinkat"]' path="$link")"
 [ ! -L "$link" ] || die "$link still exists"
