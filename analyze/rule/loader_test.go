@@ -301,3 +301,12 @@ func TestConditionErrorsPointIntoTheFile(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
+
+func TestErrorsInAppendedConditionsPointIntoTheirFile(t *testing.T) {
+	_, err := load(t, baseRules, "- rule: Shell\n  condition: and proc.name in (a,\n  append: true\n")
+	want := "f2.yaml:2:34: unexpected end of condition in a list, expecting a value\n" +
+		"\t  condition: and proc.name in (a,\n\t                                 ^"
+	if got := detail(err); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
