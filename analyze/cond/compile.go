@@ -2,6 +2,7 @@ package cond
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/rewind-sh/rewind/analyze/rule"
 )
@@ -83,7 +84,7 @@ func (cc *Compiler) Compile(e rule.Expr) (*Condition, error) {
 	for f := range c.fields {
 		fields = append(fields, f)
 	}
-	sortStrings(fields)
+	sort.Strings(fields)
 	return &Condition{match: p, Types: InferTypes(e), Fields: fields}, nil
 }
 
@@ -199,13 +200,5 @@ func orOf(ps []func(Event) bool) func(Event) bool {
 			}
 		}
 		return false
-	}
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
 	}
 }

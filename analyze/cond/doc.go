@@ -1,6 +1,13 @@
-// Package cond checks and compiles parsed Falco-style conditions against a
-// field Catalog into trees of typed closures, infers the evt.type set a
-// condition can match (for rule indexing), and compiles output templates
-// with %field substitution. It owns the Catalog interface; it does not own
-// any field definition (see analyze/fields) nor the syntax (see analyze/rule).
+// Package cond turns parsed Falco-style conditions (analyze/rule) into
+// fast predicates. One pass checks each check against the field Catalog
+// (the field exists, takes or needs its [argument], the operator applies to
+// its type, literals convert to that type) and compiles it into a typed
+// closure with constants prepared once (hash sets, globs, regexes, CIDRs).
+// It also infers the evt.type set a condition can match, indexes a rule set
+// by it, and compiles output templates with %field substitution.
+//
+// cond owns the Catalog interface that analyze/fields implements; it owns
+// no field definitions and no syntax. Compiled conditions, formatters and
+// programs are immutable and safe for concurrent use when the catalog's
+// extractors are; a Compiler is not.
 package cond
