@@ -172,7 +172,8 @@ var paramText = map[string]func(e *Event) (string, bool){
 		if f == nil {
 			return "", false
 		}
-		return f.Name, f.Name != ""
+		n := f.FullName()
+		return n, n != ""
 	},
 	"addr": func(e *Event) (string, bool) {
 		if e.Kind == format.KindSecurity {

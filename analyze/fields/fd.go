@@ -91,7 +91,6 @@ func (e *Event) netFD() state.FD {
 			}
 		}
 	}
-	f.Name = state.Tuple(f.Family, f.Saddr, f.Sport, f.Daddr, f.Dport)
 	return f
 }
 
@@ -229,7 +228,7 @@ func fdFields() []*Field {
 		strF("fd.type", kFDs, "Kind of descriptor as a word: file, directory, ipv4, ipv6, unix, memfd, netlink, unknown.",
 			fdStr(func(f *state.FD) (string, bool) { return f.Typename(), true })),
 		strF("fd.name", kFDs, "Full name of the descriptor: the kernel-resolved path of a file, or the connection tuple laddr:lport->raddr:rport of a socket.",
-			fdStr(func(f *state.FD) (string, bool) { return f.Name, f.Name != "" })),
+			fdStr(func(f *state.FD) (string, bool) { n := f.FullName(); return n, n != "" })),
 		strF("fd.nameraw", format.SetOf(format.KindOpen, format.KindFile, format.KindSecurity), "Path exactly as the caller passed it, before the kernel resolved it (relative, with .. or symlinks).",
 			func(e *Event) (string, bool) { return e.str(format.ColPathRaw) }),
 		strF("fd.directory", kFDs, "Directory part of a file descriptor's path.",

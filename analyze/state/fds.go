@@ -9,19 +9,30 @@ type FD struct {
 	// TypeChar follows Falco's fd.typechar: 'f' file, 'd' directory, '4'
 	// and '6' IP sockets, 'u' unix socket, 'm' memfd, 'o' other.
 	TypeChar byte
-	Name     string // path for files; connection tuple for sockets
-	Flags    uint64 // open flags
-	Family   uint16
-	Proto    string // tcp, udp, icmp, raw, unix
-	Saddr    string // local address
-	Sport    uint16
-	Daddr    string // remote address
-	Dport    uint16
+	// Name is the path of a file or memfd; for sockets use FullName,
+	// which renders the connection tuple on demand.
+	Name   string
+	Flags  uint64 // open flags
+	Family uint16
+	Proto  string // tcp, udp, icmp, raw, unix
+	Saddr  string // local address
+	Sport  uint16
+	Daddr  string // remote address
+	Dport  uint16
 	// Connected is true after a successful connect or accept.
 	Connected bool
 	// Server is true for an accepted or listening socket.
 	Server bool
 	seq    uint64
+}
+
+// FullName is Falco's fd.name: the path of a file, or the connection
+// tuple of a socket (laddr:lport->raddr:rport, the path of a unix socket).
+func (f *FD) FullName() string {
+	if f.Name != "" || f.Family == 0 {
+		return f.Name
+	}
+	return Tuple(f.Family, f.Saddr, f.Sport, f.Daddr, f.Dport)
 }
 
 // Typename returns Falco's fd.type word for the entry's TypeChar.
@@ -55,42 +66,87 @@ func TypeName(c byte) string {
 // DefaultMaxFDs bounds each process's fd table.
 const DefaultMaxFDs = 256
 
+// fdTable holds entries by value, indexed directly by descriptor number
+// (descriptors are small integers), so that recording an open costs a
+// slot write. Numbers at or above max go to a small overflow map.
 type fdTable struct {
-	m   map[int32]*FD
-	seq uint64
+	slots []FD // slots[n].seq == 0 means free
+	n     int
+	over  map[int32]FD
+	seq   uint64
 }
 
 func (t *fdTable) get(num int32) (*FD, bool) {
-	f, ok := t.m[num]
-	return f, ok
+	if num >= 0 && int(num) < len(t.slots) {
+		if t.slots[num].seq == 0 {
+			return nil, false
+		}
+		f := t.slots[num]
+		return &f, true
+	}
+	f, ok := t.over[num]
+	if !ok {
+		return nil, false
+	}
+	return &f, true
 }
 
-// put stores f, evicting the oldest entry when the table holds max.
-func (t *fdTable) put(f *FD, max int) {
-	if t.m == nil {
-		t.m = make(map[int32]*FD, 8)
-	}
-	if _, exists := t.m[f.Num]; !exists && len(t.m) >= max {
-		var oldest *FD
-		for _, e := range t.m {
-			if oldest == nil || e.seq < oldest.seq {
-				oldest = e
-			}
-		}
-		delete(t.m, oldest.Num)
-	}
+func (t *fdTable) len() int { return t.n + len(t.over) }
+
+// put stores f. Numbers below max use the slot array; others use the
+// overflow map, which holds at most max entries (the oldest is evicted).
+func (t *fdTable) put(f FD, max int) (evicted bool) {
 	t.seq++
 	f.seq = t.seq
-	t.m[f.Num] = f
+	if f.Num >= 0 && int(f.Num) < max {
+		if int(f.Num) >= len(t.slots) {
+			grow := int(f.Num) + 1
+			if grow < 8 {
+				grow = 8
+			}
+			if grow < 2*len(t.slots) {
+				grow = 2 * len(t.slots)
+			}
+			if grow > max {
+				grow = max
+			}
+			t.slots = append(t.slots, make([]FD, grow-len(t.slots))...)
+		}
+		if t.slots[f.Num].seq == 0 {
+			t.n++
+		}
+		t.slots[f.Num] = f
+		return false
+	}
+	if t.over == nil {
+		t.over = make(map[int32]FD)
+	}
+	if _, exists := t.over[f.Num]; !exists && len(t.over) >= max {
+		var oldest int32
+		var oldestSeq uint64
+		first := true
+		for k, e := range t.over {
+			if first || e.seq < oldestSeq {
+				oldest, oldestSeq, first = k, e.seq, false
+			}
+		}
+		delete(t.over, oldest)
+		evicted = true
+	}
+	t.over[f.Num] = f
+	return evicted
 }
 
 func (t *fdTable) copy() fdTable {
-	if len(t.m) == 0 {
-		return fdTable{}
+	c := fdTable{n: t.n, seq: t.seq}
+	if len(t.slots) > 0 {
+		c.slots = append([]FD(nil), t.slots...)
 	}
-	c := fdTable{m: make(map[int32]*FD, len(t.m)), seq: t.seq}
-	for k, v := range t.m {
-		c.m[k] = v // entries are replaced, never mutated, once shared
+	if len(t.over) > 0 {
+		c.over = make(map[int32]FD, len(t.over))
+		for k, v := range t.over {
+			c.over[k] = v
+		}
 	}
 	return c
 }

@@ -139,7 +139,7 @@ func (p *Process) EnvValue(name string) (string, bool) {
 func (p *Process) FD(num int32) (*FD, bool) { return p.fds.get(num) }
 
 // NumFDs is the number of entries in the process's fd table.
-func (p *Process) NumFDs() int { return len(p.fds.m) }
+func (p *Process) NumFDs() int { return p.fds.len() }
 
 // clone returns a copy for a forked child: slices are shared because the
 // table never mutates them in place, and the fd table is copied.

@@ -54,12 +54,22 @@ type Table struct {
 	users  map[uint32]User
 	groups map[uint32]string
 	hashes map[ExeKey]Hash
+	strs   map[string]string // interned paths and addresses
+	// dictCache maps dictionary indexes of string columns to interned
+	// copies; reset per segment, whose dictionaries are cumulative.
+	dictCache map[format.ColumnID][]string
 
-	// MaxFDs bounds each process's fd table; MaxGrace the exited set.
+	// MaxFDs bounds each process's fd table: numbers below it are kept
+	// in direct slots, and at most MaxFDs higher ones in an overflow set
+	// (oldest evicted). MaxGrace bounds the exited set.
 	MaxFDs   int
 	MaxGrace int
 
 	pendingExit *Process // removed at the start of the next Apply
+	// last is the previous row's actor: events come in runs from one
+	// process, so this saves most map lookups. Any change to procs
+	// clears it.
+	last *Process
 
 	segment      string
 	inKeyframe   bool
@@ -72,13 +82,15 @@ type Table struct {
 // NewTable returns an empty table with default bounds.
 func NewTable() *Table {
 	return &Table{
-		procs:    make(map[int32]*Process, 1024),
-		exited:   make(map[int32]*Process, 256),
-		users:    make(map[uint32]User),
-		groups:   make(map[uint32]string),
-		hashes:   make(map[ExeKey]Hash),
-		MaxFDs:   DefaultMaxFDs,
-		MaxGrace: DefaultGrace,
+		procs:     make(map[int32]*Process, 1024),
+		exited:    make(map[int32]*Process, 256),
+		users:     make(map[uint32]User),
+		groups:    make(map[uint32]string),
+		hashes:    make(map[ExeKey]Hash),
+		strs:      make(map[string]string, 1024),
+		dictCache: make(map[format.ColumnID][]string),
+		MaxFDs:    DefaultMaxFDs,
+		MaxGrace:  DefaultGrace,
 	}
 }
 
@@ -98,6 +110,7 @@ func (t *Table) Stats() Stats {
 func (t *Table) BeginSegment(name string) {
 	if name != t.segment {
 		t.segment = name
+		clear(t.dictCache)
 		t.endKeyframe()
 		t.inKeyframe = false
 	}
@@ -225,15 +238,20 @@ func (t *Table) actor(r *Rows, i int) *Process {
 		return nil
 	}
 	pid := int32(pid64)
-	p := t.procs[pid]
+	p := t.last
+	if p == nil || p.Pid != pid {
+		p = t.procs[pid]
+	}
 	if p == nil {
 		p = &Process{Pid: pid, Source: FromEvent}
 		t.fillCommon(p, r, i)
 		t.procs[pid] = p
 		delete(t.exited, pid)
 		t.stats.Learned++
+		t.last = p
 		return p
 	}
+	t.last = p
 	if v, ok := r.Int(format.ColPpid, i); ok && int32(v) != p.Ppid {
 		p.Ppid = int32(v)
 	}
@@ -371,6 +389,7 @@ func cloneCol(r *Rows, c format.ColumnID, i int) string {
 
 func (t *Table) applyKeyframe(r *Rows, i int) *Process {
 	t.stats.Keyframes++
+	t.last = nil
 	pid64, ok := r.Int(format.ColPid, i)
 	if !ok {
 		return nil
@@ -395,6 +414,7 @@ func (t *Table) endKeyframe() {
 	if !t.inKeyframe || !t.sawEvents {
 		return
 	}
+	t.last = nil
 	for pid, p := range t.procs {
 		if p.keyframeMark != t.keyframeMark {
 			delete(t.procs, pid)
@@ -439,6 +459,7 @@ func (t *Table) applyFork(r *Rows, i int, parent *Process) {
 	}
 	t.procs[child] = c
 	delete(t.exited, child)
+	t.last = nil
 }
 
 func (t *Table) applyExec(r *Rows, i int, p *Process) {
@@ -482,6 +503,7 @@ func (t *Table) applyExit(r *Rows, i int, p *Process) {
 
 // retire moves an exited process from the live map to the grace set.
 func (t *Table) retire(p *Process) {
+	t.last = nil
 	if t.procs[p.Pid] == p {
 		delete(t.procs, p.Pid)
 	}

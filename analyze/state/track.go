@@ -32,13 +32,12 @@ func (t *Table) trackFD(r *Rows, i int, p *Process, kind format.Kind) {
 		if ret < 0 {
 			return
 		}
-		path, _ := r.Str(format.ColPath, i)
 		flags, _ := r.Uint(format.ColFlags, i)
 		tc := byte('f')
 		if flags&oDirectory != 0 {
 			tc = 'd'
 		}
-		p.fds.put(&FD{Num: int32(ret), TypeChar: tc, Name: clone(path), Flags: flags}, t.MaxFDs)
+		t.putFD(p, FD{Num: int32(ret), TypeChar: tc, Name: t.internCol(r, format.ColPath, i), Flags: flags})
 	case format.KindNet:
 		t.trackSocket(r, i, p, sys, ret)
 	case format.KindSecurity:
@@ -46,7 +45,7 @@ func (t *Table) trackFD(r *Rows, i int, p *Process, kind format.Kind) {
 		case "memfd_create":
 			if ret >= 0 {
 				name, _ := r.Str(format.ColPath, i)
-				p.fds.put(&FD{Num: int32(ret), TypeChar: 'm', Name: "memfd:" + name}, t.MaxFDs)
+				t.putFD(p, FD{Num: int32(ret), TypeChar: 'm', Name: "memfd:" + name})
 			}
 		case "dup", "dup2", "dup3":
 			old, ok := r.Int(format.ColFd, i)
@@ -56,7 +55,7 @@ func (t *Table) trackFD(r *Rows, i int, p *Process, kind format.Kind) {
 			if f, ok := p.fds.get(int32(old)); ok {
 				c := *f
 				c.Num = int32(ret)
-				p.fds.put(&c, t.MaxFDs)
+				t.putFD(p, c)
 			}
 		}
 	}
@@ -65,9 +64,9 @@ func (t *Table) trackFD(r *Rows, i int, p *Process, kind format.Kind) {
 func (t *Table) trackSocket(r *Rows, i int, p *Process, sys string, ret int64) {
 	fam, _ := r.Uint(format.ColFamily, i)
 	f := FD{TypeChar: SockTypeChar(uint16(fam)), Family: uint16(fam)}
-	f.Proto = cloneCol(r, format.ColProto, i)
-	f.Saddr = cloneCol(r, format.ColSaddr, i)
-	f.Daddr = cloneCol(r, format.ColDaddr, i)
+	f.Proto = t.internCol(r, format.ColProto, i)
+	f.Saddr = t.internCol(r, format.ColSaddr, i)
+	f.Daddr = t.internCol(r, format.ColDaddr, i)
 	if v, ok := r.Uint(format.ColSport, i); ok {
 		f.Sport = uint16(v)
 	}
@@ -111,8 +110,58 @@ func (t *Table) trackSocket(r *Rows, i int, p *Process, sys string, ret int64) {
 			f.Proto = old.Proto
 		}
 	}
-	f.Name = Tuple(f.Family, f.Saddr, f.Sport, f.Daddr, f.Dport)
-	p.fds.put(&f, t.MaxFDs)
+	t.putFD(p, f)
+}
+
+func (t *Table) putFD(p *Process, f FD) {
+	if p.fds.put(f, t.MaxFDs) {
+		t.stats.FDsEvicted++
+	}
+}
+
+// maxInterned bounds the string intern table; it is cleared when full.
+const maxInterned = 1 << 16
+
+// intern returns a copy of s that outlives the batch, sharing one copy
+// per distinct value: paths and addresses repeat a lot.
+func (t *Table) intern(s string) string {
+	if v, ok := t.strs[s]; ok {
+		return v
+	}
+	if len(t.strs) >= maxInterned {
+		clear(t.strs)
+	}
+	v := clone(s)
+	t.strs[v] = v
+	return v
+}
+
+// internCol interns a string column's value. For dictionary-encoded
+// columns it remembers the interned copy per dictionary index: a
+// segment's dictionary only grows, so most rows cost a slice index and a
+// comparison instead of a hash.
+func (t *Table) internCol(r *Rows, c format.ColumnID, i int) string {
+	v, ok := r.Str(c, i)
+	if !ok || v == "" {
+		return ""
+	}
+	idx, isDict := r.DictIndex(c, i)
+	if !isDict {
+		return t.intern(v)
+	}
+	cache := t.dictCache[c]
+	if idx < len(cache) && cache[idx] == v {
+		return cache[idx]
+	}
+	s := t.intern(v)
+	if idx < 1<<20 {
+		for len(cache) <= idx {
+			cache = append(cache, "")
+		}
+		cache[idx] = s
+		t.dictCache[c] = cache
+	}
+	return s
 }
 
 // SockTypeChar maps an address family to Falco's fd.typechar.

@@ -1,0 +1,147 @@
+package engine
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rewind-sh/rewind/format"
+	"github.com/rewind-sh/rewind/format/formattest"
+)
+
+// benchEvents is the size of the busy-host recording the benchmarks
+// replay: large enough that per-batch costs are amortised.
+const benchEvents = 500_000
+
+var (
+	busyOnce sync.Once
+	busyDir  string
+	busyErr  error
+)
+
+// busyRecording writes, once per test binary, a busy-host recording of
+// the formattest mix (70% opens, 20% network, 10% process events).
+func busyRecording(b *testing.B) *format.Recording {
+	b.Helper()
+	busyOnce.Do(func() {
+		busyDir, busyErr = os.MkdirTemp("", "rewind-engine-bench-")
+		if busyErr != nil {
+			return
+		}
+		dir := filepath.Join(busyDir, "rec")
+		w, err := format.Create(format.WriterOptions{Dir: dir, Host: format.HostInfo{Hostname: "busy"}})
+		if err != nil {
+			busyErr = err
+			return
+		}
+		g := formattest.BusyHost(1)
+		var ev format.Event
+		for i := 0; i < benchEvents; i++ {
+			g.Next(&ev)
+			if err := w.Append(&ev); err != nil {
+				busyErr = err
+				return
+			}
+		}
+		busyErr = w.Close()
+	})
+	if busyErr != nil {
+		b.Fatal(busyErr)
+	}
+	rec, err := format.Open(filepath.Join(busyDir, "rec"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return rec
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if busyDir != "" {
+		os.RemoveAll(busyDir)
+	}
+	os.Exit(code)
+}
+
+// scanOnly reads every row touching the kind, evt.type and pid columns,
+// the least any replay does.
+func scanOnly(b *testing.B, rec *format.Recording) (rows int) {
+	var sink int64
+	err := rec.Scan(format.ScanOptions{}, func(bt *format.Batch) error {
+		pids := bt.Int32(format.ColPid)
+		sys := bt.Dictionary(format.ColSyscall)
+		for i := 0; i < bt.Len(); i++ {
+			sink += int64(bt.Kind(i)) + int64(pids.Value(i)) + int64(sys.GetValueIndex(i))
+		}
+		rows += bt.Len()
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	_ = sink
+	return rows
+}
+
+// BenchmarkScanBaseline is the rule-free read rate of the recording that
+// BenchmarkStableRuleset replays.
+func BenchmarkScanBaseline(b *testing.B) {
+	rec := busyRecording(b)
+	b.ResetTimer()
+	var rows int
+	for i := 0; i < b.N; i++ {
+		rows += scanOnly(b, rec)
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkStableRuleset replays the busy-host recording through every
+// rule of the upstream stable falco_rules.yaml, with process-state
+// reconstruction, and reports events/s; baseline-events/s is the scan
+// rate of the same recording measured in the same run.
+func BenchmarkStableRuleset(b *testing.B) {
+	rs, err := Load([]string{upstream(b, "falco_rules.yaml")}, LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchRuleset(b, rs)
+}
+
+// BenchmarkReplayNoRules measures state reconstruction alone.
+func BenchmarkReplayNoRules(b *testing.B) {
+	rs, err := Load([]string{writeRules(b, "- rule: never\n  desc: d\n  condition: evt.type=nosuchcall\n  output: o\n  priority: INFO\n")}, LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchRuleset(b, rs)
+}
+
+func writeRules(b *testing.B, text string) string {
+	p := filepath.Join(b.TempDir(), "rules.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+func benchRuleset(b *testing.B, rs *Ruleset) {
+	rec := busyRecording(b)
+	start := time.Now()
+	baseRows := scanOnly(b, rec)
+	base := float64(baseRows) / time.Since(start).Seconds()
+	b.ResetTimer()
+	var events, alerts uint64
+	for i := 0; i < b.N; i++ {
+		st, err := rs.Run(rec, RunOptions{}, func(*Alert) error { return nil })
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += st.Rows
+		alerts += st.Alerts
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(base, "baseline-events/s")
+	b.ReportMetric(float64(alerts)/float64(b.N), "alerts/run")
+}
