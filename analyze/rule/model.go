@@ -116,7 +116,9 @@ type PluginRequirement struct {
 	Alternatives []PluginRequirement
 }
 
-// Ruleset is the result of loading one or more rules files in order.
+// Ruleset is the result of loading one or more rules files in order. It
+// is plain data: nothing changes it after Build, so it may be read from
+// several goroutines.
 type Ruleset struct {
 	Rules  []*Rule // valid rules, in definition order (disabled ones included)
 	Macros []*Macro

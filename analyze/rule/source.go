@@ -7,6 +7,7 @@ import (
 
 // File is one input (a rules file, or a synthetic name for a condition
 // given directly). It keeps the raw bytes so errors can quote the line.
+// Files and Sources are immutable once made and safe for concurrent reads.
 type File struct {
 	Name  string
 	Data  []byte
