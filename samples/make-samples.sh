@@ -7,6 +7,10 @@
 #
 #   samples/make-samples.sh                 # every scenario
 #   samples/make-samples.sh drift benign    # just these
+#
+# REWIND_RECORD is the recorder's path (default bin/rewind-record);
+# REWIND_RECORD_FLAGS adds flags to it (for example
+# "--dispatch raw").
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -41,7 +45,8 @@ for s in "${scenarios[@]}"; do
 	rec=$work/$s
 	log=$work/$s.log
 	truth=$work/$s.truth.json
-	if ! record_start "$recorder" "$rec" "$log"; then
+	# shellcheck disable=SC2086 # the flags are meant to split into words
+	if ! record_start "$recorder" "$rec" "$log" ${REWIND_RECORD_FLAGS:-}; then
 		echo "make-samples: $s: rewind-record did not start (log above)" >&2
 		failed+=("$s")
 		continue

@@ -5,6 +5,7 @@
 # replays the recording: info, verify, the sample rules, and the
 # process-tree query. Without root, or when recording fails, it says so
 # in one line and replays the committed samples in samples/recordings/.
+# REWIND_RECORD_FLAGS adds flags to rewind-record (e.g. "--dispatch raw").
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -29,7 +30,8 @@ record_live() {
 	[ -x "$recorder" ] || { echo "$recorder missing"; return 1; }
 	samples/scenarios/lib/build-helpers.sh "$work/bin" >"$work/build.log" 2>&1 ||
 		{ echo "cannot build the scenario helpers (see go/gcc)"; return 1; }
-	record_start "$recorder" "$work/rec" "$work/record.log" 2>"$work/start.err" ||
+	# shellcheck disable=SC2086 # the flags are meant to split into words
+	record_start "$recorder" "$work/rec" "$work/record.log" ${REWIND_RECORD_FLAGS:-} 2>"$work/start.err" ||
 		{ echo "rewind-record did not start: $(tail -n 1 "$work/start.err")"; return 1; }
 	local s
 	for s in "${scenarios[@]}"; do
