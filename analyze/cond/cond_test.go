@@ -115,6 +115,7 @@ func TestOperatorSemantics(t *testing.T) {
 		{"len counts list values", "len(fd.types) = 2 and len(fd.types) > 1", true},
 		{"transformers on the right", "proc.name = tolower(proc.name)", true},
 		{"join", `join("|", proc.name, proc.pname) = "bash|sshd"`, true},
+		{"join of a transformer list", `join("-", (proc.name, toupper(proc.pname))) = "bash-SSHD"`, true},
 		{"concat", `concat(proc.name, "-", proc.pname) = "bash-sshd"`, true},
 		{"not binds tighter than and", "not proc.name = zsh and proc.name = bash", true},
 		{"durations compare as numbers", "proc.duration <= 5000000000", true},

@@ -189,17 +189,23 @@ func (c *compiler) joinTransform(t *rule.Transform) *operand {
 		c.errorf(t.At, "%s() needs at least one value and takes no [argument]", t.Name)
 		return nil
 	}
-	parts := make([]func(Event, *strings.Builder, bool) bool, 0, len(args))
+	// A transformer list contributes its items as if written inline.
+	var flat []rule.Value
 	for _, a := range args {
+		if tl, ok := a.(*rule.TransformList); ok {
+			flat = append(flat, tl.Items...)
+			continue
+		}
+		flat = append(flat, a)
+	}
+	parts := make([]func(Event, *strings.Builder, bool) bool, 0, len(flat))
+	for _, a := range flat {
 		switch a := a.(type) {
 		case *rule.StringValue:
 			s := a.Text
 			parts = append(parts, constPart(s, sep))
 		case *rule.NumberValue:
 			parts = append(parts, constPart(a.Text, sep))
-		case *rule.ListValue:
-			c.errorf(a.At, "%s(): transformer lists are not supported; pass the fields directly", t.Name)
-			return nil
 		default:
 			op := c.transformArg(t, a)
 			if op == nil {

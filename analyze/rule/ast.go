@@ -155,6 +155,13 @@ type TransformValue struct {
 	Transform *Transform
 }
 
+// TransformList is "( a, b, ... )" among a transformer's arguments: fields,
+// transformers, strings and numbers.
+type TransformList struct {
+	At    Pos
+	Items []Value
+}
+
 // FieldArgValue is a plain field used as a transformer argument.
 type FieldArgValue struct {
 	At    Pos
@@ -167,6 +174,7 @@ func (v *ListValue) Pos() Pos      { return v.At }
 func (v *FieldValue) Pos() Pos     { return v.At }
 func (v *TransformValue) Pos() Pos { return v.At }
 func (v *FieldArgValue) Pos() Pos  { return v.At }
+func (v *TransformList) Pos() Pos  { return v.At }
 
 func (*StringValue) valueNode()    {}
 func (*NumberValue) valueNode()    {}
@@ -174,6 +182,7 @@ func (*ListValue) valueNode()      {}
 func (*FieldValue) valueNode()     {}
 func (*TransformValue) valueNode() {}
 func (*FieldArgValue) valueNode()  {}
+func (*TransformList) valueNode()  {}
 
 func (v *StringValue) String() string {
 	if v.Quoted || needsQuotes(v.Text) {
@@ -192,6 +201,13 @@ func (v *ListValue) String() string {
 func (v *FieldValue) String() string     { return "val(" + v.Field.String() + ")" }
 func (v *TransformValue) String() string { return v.Transform.String() }
 func (v *FieldArgValue) String() string  { return v.Field.String() }
+func (v *TransformList) String() string {
+	parts := make([]string, len(v.Items))
+	for i, it := range v.Items {
+		parts[i] = it.String()
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
 
 func needsQuotes(s string) bool {
 	if s == "" {

@@ -240,7 +240,7 @@ func (p *parser) parseTransformer(start int, name string) *Transform {
 	t := &Transform{At: p.src.Pos(start), Name: name}
 	for {
 		p.blank()
-		t.Args = append(t.Args, p.parseTransformerArg(name))
+		t.Args = append(t.Args, p.parseTransformerArg(name, false))
 		p.blank()
 		if p.literal(",") {
 			continue
@@ -270,7 +270,9 @@ func (p *parser) parseTransformer(start int, name string) *Transform {
 	return t
 }
 
-func (p *parser) parseTransformerArg(tname string) Value {
+// parseTransformerArg reads one transformer argument; nested is true
+// inside a "( ... )" transformer list.
+func (p *parser) parseTransformerArg(tname string, nested bool) Value {
 	start := p.pos
 	if name, ok := p.transformerName(); ok {
 		return &TransformValue{At: p.src.Pos(start), Transform: p.parseTransformer(start, name)}
@@ -279,23 +281,26 @@ func (p *parser) parseTransformerArg(tname string) Value {
 	case c == '"' || c == '\'':
 		return p.parseQuoted()
 	case c == '(':
+		if nested {
+			p.failf(start, "transformer lists cannot be nested")
+		}
 		p.pos++
-		lv := &ListValue{At: p.src.Pos(start)}
+		tl := &TransformList{At: p.src.Pos(start)}
 		p.blank()
 		if p.literal(")") {
-			return lv
+			return tl
 		}
 		for {
 			p.blank()
-			lv.Items = append(lv.Items, p.parseListItem())
+			tl.Items = append(tl.Items, p.parseTransformerArg(tname, true))
 			p.blank()
 			if p.literal(",") {
 				continue
 			}
 			if p.literal(")") {
-				return lv
+				return tl
 			}
-			p.failf(p.pos, "unexpected %s in a list, expecting ',' or ')'", p.snippet(p.pos))
+			p.failf(p.pos, "unexpected %s in a transformer list, expecting ',' or ')'", p.snippet(p.pos))
 		}
 	case isDigit(c) || c == '+' || c == '-':
 		if num, ok := p.number(); ok {

@@ -42,6 +42,7 @@ func TestParseConditions(t *testing.T) {
 		{"val on the right", "proc.name = val(proc.pname)", `proc.name = val(proc.pname)`},
 		{"a transformer on the right", "proc.name = tolower(proc.pname)", `proc.name = tolower(proc.pname)`},
 		{"len compares as a number", "len(proc.args) > 3", `len(proc.args) > 3`},
+		{"transformer lists hold fields, strings and numbers", `concat((proc.name, "x", 1), fd.name) exists`, `concat((proc.name, "x", 1), fd.name) exists`},
 		{"join takes strings and fields", `join(",", proc.name, proc.pname) = "a,b"`, `join(",", proc.name, proc.pname) = "a,b"`},
 		{"modifiers take a list", "proc.name startswith anyof (a, b)", `proc.name startswith anyof (a, b)`},
 		{"symbolic operators take modifiers too", "proc.name != allof(a, b)", `proc.name != allof (a, b)`},
