@@ -116,6 +116,9 @@ func TestOperatorSemantics(t *testing.T) {
 		{"transformers on the right", "proc.name = tolower(proc.name)", true},
 		{"join", `join("|", proc.name, proc.pname) = "bash|sshd"`, true},
 		{"join of a transformer list", `join("-", (proc.name, toupper(proc.pname))) = "bash-SSHD"`, true},
+		{"getopt gives an option's value", `getopt(proc.cmdline, "c:x")[c] = id`, true},
+		{"getopt of an absent option is missing", `getopt(proc.cmdline, "c:x")[x] exists`, false},
+		{"getopt lists the options seen", `getopt(proc.cmdline, "c:x") intersects (c)`, true},
 		{"concat", `concat(proc.name, "-", proc.pname) = "bash-sshd"`, true},
 		{"not binds tighter than and", "not proc.name = zsh and proc.name = bash", true},
 		{"durations compare as numbers", "proc.duration <= 5000000000", true},
@@ -150,7 +153,8 @@ func TestCompileErrors(t *testing.T) {
 		{"an unknown service name", "fd.sport = nosuchservice", `c:1:12: value for port field fd.sport: "nosuchservice" is not a port number or known service name`},
 		{"a transformer on a field that forbids it", "tolower(proc.aname) = x", "c:1:9: field proc.aname cannot be used in a transformer"},
 		{"val of another type", "fd.num = val(proc.name)", "c:1:1: cannot compare int64 field fd.num with string value proc.name"},
-		{"an unsupported transformer", "getopt(proc.args)[c] exists", "c:1:1: transformer getopt() is not supported"},
+		{"getopt without an option string", "getopt(proc.args)[c] exists", `c:1:1: getopt() takes the arguments and an option string, e.g. getopt(proc.args, "nt:")`},
+		{"getopt of an option not in the option string", `getopt(proc.args, "ab:")[c] exists`, `c:1:1: getopt()[c]: the option must be one letter of the option string "ab:"`},
 		{"an unknown event argument", "evt.arg.nosuchparam = x", "c:1:1: field evt.arg.nosuchparam: unknown event argument nosuchparam"},
 		{"a bad ancestor index", "proc.aname[x] = y", `c:1:1: field proc.aname[x]: argument "x" is not an ancestor number`},
 		{"several errors are all reported", "fd.num = a or fd.num = b",
@@ -259,6 +263,29 @@ func TestInferTypes(t *testing.T) {
 			}
 			if got != tt.want {
 				t.Errorf("InferTypes(%s) = %s, want %s", tt.cond, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestGetopt(t *testing.T) {
+	tests := []struct {
+		name, args, cond string
+		want             bool
+	}{
+		{"grouped flags with an attached value", "-lvp80 host", `getopt(proc.args, "lvp:")[p] = 80`, true},
+		{"a value in the next word", "-l -p 8080", `getopt(proc.args, "lp:")[p] = 8080`, true},
+		{"a flag has an empty value", "-l", `getopt(proc.args, "lp:")[l] = ""`, true},
+		{"options after -- are not options", "-l -- -p 1", `getopt(proc.args, "lp:")[p] exists`, false},
+		{"non-options are skipped", "file -p 1", `getopt(proc.args, "lp:")[p] = 1`, true},
+		{"long options are skipped", "--port 1 -l", `getopt(proc.args, "lp:") in (l)`, true},
+		{"in needs every option seen in the set", "-l -p 1", `getopt(proc.args, "lp:") in (l)`, false},
+		{"intersects needs one", "-l -p 1", `getopt(proc.args, "lp:") intersects (p)`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := mustCompile(t, tt.cond).Match(fakeEvent{"proc.args": tt.args}); got != tt.want {
+				t.Errorf("%s on %q = %v, want %v", tt.cond, tt.args, got, tt.want)
 			}
 		})
 	}

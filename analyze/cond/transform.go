@@ -24,6 +24,8 @@ func (c *compiler) compileTransform(t *rule.Transform) *operand {
 		return c.unaryTransform(t, in)
 	case "join", "concat":
 		return c.joinTransform(t)
+	case "getopt":
+		return c.getoptTransform(t)
 	}
 	c.errorf(t.At, "transformer %s() is not supported", t.Name)
 	return nil
