@@ -16,22 +16,32 @@ import (
 	"github.com/rewind-sh/rewind/format"
 )
 
-// requireRecorder skips unless the test can load the recorder's eBPF
-// programs: root, and a kernel with what bpf.Load probes for.
+// requireRecorder skips unless the test can load and attach the
+// recorder's eBPF programs: root, and a kernel with what bpf.Load probes
+// for. A kernel that refuses the default syscall dispatch gets the other.
 func requireRecorder(t *testing.T) *bpf.Tracer {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("skipped: loading eBPF programs needs root")
 	}
-	tr, err := bpf.Load(bpf.Options{})
-	if errors.Is(err, bpf.ErrNotSupported) {
-		t.Skipf("skipped: %v", err)
+	var last error
+	for _, d := range []bpf.Dispatch{bpf.DispatchDefault, bpf.DispatchRaw, bpf.DispatchPerSyscall} {
+		tr, err := bpf.Load(bpf.Options{Dispatch: d})
+		if err == nil {
+			err = tr.Attach()
+			if err == nil {
+				t.Cleanup(func() { tr.Close() })
+				return tr
+			}
+			tr.Close()
+		}
+		if !errors.Is(err, bpf.ErrNotSupported) {
+			t.Fatal(err)
+		}
+		last = err
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tr.Close() })
-	return tr
+	t.Skipf("skipped: %v", last)
+	return nil
 }
 
 // tinyExitELF is a complete static x86-64 program that calls exit(0): it
@@ -69,9 +79,6 @@ func TestRecordingAWorkloadEndToEnd(t *testing.T) {
 	tr := requireRecorder(t)
 	rd, err := tr.Reader()
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tr.Attach(); err != nil {
 		t.Fatal(err)
 	}
 	src := NewBPF(tr, rd)

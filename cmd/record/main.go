@@ -199,7 +199,7 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 	if err != nil {
 		return withCode(exitInvalid, err)
 	}
-	tracer, err := bpf.Load(bpf.Options{RingBytes: uint32(o.ringSize), RecordSelf: o.includeSelf, Env: o.env, Dispatch: dispatches[o.dispatch]})
+	tracer, err := loadAndAttach(o, stderr)
 	if err != nil {
 		return withCode(exitError, err)
 	}
@@ -217,11 +217,6 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 		return withCode(exitError, err)
 	}
 	procfs.BootTimeNs = clock.OffsetNs
-	// Attach before the /proc scan: what starts in between is both in the
-	// ring and, possibly, in the scan; nothing falls between the two.
-	if err := tracer.Attach(); err != nil {
-		return withCode(exitError, err)
-	}
 	kernel := capture.NewBPF(tracer, reader)
 	rec, err := capture.NewRecorder(capture.Config{
 		Writer: format.WriterOptions{
@@ -275,6 +270,40 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 		return withCode(exitError, runErr)
 	}
 	return nil
+}
+
+// loadAndAttach loads the programs and attaches them. The programs are
+// attached before the /proc scan, so that a process starting in between is
+// in the ring, in the scan, or in both, never in neither. With --dispatch
+// default, a kernel (or sandbox) that refuses the bpf package's preferred
+// dispatch gets the other one, with a note on stderr; when both fail, the
+// first error is the one reported.
+func loadAndAttach(o *options, stderr io.Writer) (*bpf.Tracer, error) {
+	opts := bpf.Options{RingBytes: uint32(o.ringSize), RecordSelf: o.includeSelf, Env: o.env, Dispatch: dispatches[o.dispatch]}
+	tracer, err := attach(opts)
+	if err == nil || o.dispatch != "default" || errors.Is(err, bpf.ErrNotRoot) {
+		return tracer, err
+	}
+	for _, d := range []bpf.Dispatch{bpf.DispatchRaw, bpf.DispatchPerSyscall} {
+		opts.Dispatch = d
+		if t, err2 := attach(opts); err2 == nil {
+			fmt.Fprintf(stderr, "rewind-record: the default syscall dispatch failed (%v); using %s\n", err, d)
+			return t, nil
+		}
+	}
+	return nil, err
+}
+
+func attach(opts bpf.Options) (*bpf.Tracer, error) {
+	t, err := bpf.Load(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.Attach(); err != nil {
+		t.Close()
+		return nil, err
+	}
+	return t, nil
 }
 
 // printStats writes the totals of the run to stderr.

@@ -34,7 +34,7 @@ func requireRoot(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("skipped: rewind-record needs root to load its eBPF programs")
 	}
-	tr, err := bpf.Load(bpf.Options{})
+	tr, err := loadAndAttach(&options{dispatch: "default"}, io.Discard)
 	if errors.Is(err, bpf.ErrNotSupported) {
 		t.Skipf("skipped: %v", err)
 	}
