@@ -1,6 +1,7 @@
 package cond
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -126,5 +127,18 @@ func TestWarningsForEventTypesNoRecordingHas(t *testing.T) {
 	}
 	if len(sum.Warnings) != 1 || sum.Warnings[0].Error() != `r.yaml:2:3: warning: rule "R": evt.type sendmmsg, vfork_bogus never occurs in recordings` {
 		t.Errorf("warnings %v", sum.Warnings)
+	}
+}
+
+func TestSharedMacroChainsCompileInLinearTime(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("- macro: m0\n  condition: evt.type = open\n")
+	for i := 1; i < 200; i++ {
+		fmt.Fprintf(&b, "- macro: m%d\n  condition: m%d and not m%d\n", i, i-1, i-1)
+	}
+	b.WriteString("- rule: R\n  desc: d\n  condition: m199 or proc.name = x\n  output: o\n  priority: info\n")
+	rs := loadRules(t, b.String())
+	if _, _, err := CompileRules(rs, fakeCatalog{}); err != nil {
+		t.Fatal(err)
 	}
 }

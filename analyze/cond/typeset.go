@@ -118,21 +118,41 @@ func minusNames(a, b map[string]struct{}, except bool) TypeSet {
 // De Morgan's laws, and only =, == , != and in on evt.type restrict the set
 // (evt.num=0, upstream's never_true, matches nothing). Every other check
 // may hold for any type.
-func InferTypes(e rule.Expr) TypeSet { return infer(e, false) }
+func InferTypes(e rule.Expr) TypeSet {
+	in := inferrer{memo: map[memoKey]TypeSet{}}
+	return in.infer(e, false)
+}
 
-func infer(e rule.Expr, negated bool) TypeSet {
+// inferrer memoizes macros: a macro used twice by the macro after it, and
+// so on, would otherwise cost time exponential in the chain length.
+type inferrer struct {
+	memo map[memoKey]TypeSet
+}
+
+type memoKey struct {
+	e       rule.Expr
+	negated bool
+}
+
+func (in *inferrer) infer(e rule.Expr, negated bool) TypeSet {
 	switch e := e.(type) {
 	case *rule.AndExpr:
-		return fold(e.Children, negated, !negated)
+		return in.fold(e.Children, negated, !negated)
 	case *rule.OrExpr:
-		return fold(e.Children, negated, negated)
+		return in.fold(e.Children, negated, negated)
 	case *rule.NotExpr:
-		return infer(e.X, !negated)
+		return in.infer(e.X, !negated)
 	case *rule.MacroRef:
 		if e.Resolved == nil {
 			return AllTypes()
 		}
-		return infer(e.Resolved, negated)
+		k := memoKey{e.Resolved, negated}
+		if s, ok := in.memo[k]; ok {
+			return s
+		}
+		s := in.infer(e.Resolved, negated)
+		in.memo[k] = s
+		return s
 	case *rule.Check:
 		s, restricts := checkTypes(e)
 		if !restricts {
@@ -147,10 +167,10 @@ func infer(e rule.Expr, negated bool) TypeSet {
 }
 
 // fold combines children with intersection (and) or union (or).
-func fold(children []rule.Expr, negated, intersection bool) TypeSet {
+func (in *inferrer) fold(children []rule.Expr, negated, intersection bool) TypeSet {
 	var acc TypeSet
 	for i, c := range children {
-		s := infer(c, negated)
+		s := in.infer(c, negated)
 		switch {
 		case i == 0:
 			acc = s

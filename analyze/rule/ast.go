@@ -269,7 +269,9 @@ func formatList(b *strings.Builder, children []Expr, sep string) {
 }
 
 // Walk calls fn for e and, while fn returns true, its sub-expressions.
-// It descends into resolved macros.
+// It descends into resolved macros, so a macro used several times is
+// visited each time (return false for a *MacroRef already seen to avoid
+// repeated work on deeply shared macros).
 func Walk(e Expr, fn func(Expr) bool) {
 	if e == nil || !fn(e) {
 		return

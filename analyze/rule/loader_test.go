@@ -1,6 +1,7 @@
 package rule
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -308,5 +309,18 @@ func TestErrorsInAppendedConditionsPointIntoTheirFile(t *testing.T) {
 		"\t  condition: and proc.name in (a,\n\t                                 ^"
 	if got := detail(err); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestSharedMacroChainsLoadInLinearTime(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("- macro: m0\n  condition: evt.type = open\n")
+	for i := 1; i < 200; i++ {
+		fmt.Fprintf(&b, "- macro: m%d\n  condition: m%d and m%d\n", i, i-1, i-1)
+	}
+	b.WriteString("- rule: R\n  desc: d\n  condition: m199\n  output: o\n  priority: info\n")
+	rs := mustLoad(t, b.String())
+	if rs.Rule("R").Expr == nil {
+		t.Fatal("rule not built")
 	}
 }
