@@ -15,6 +15,10 @@ type Rows struct {
 	ByPid  map[int32][]*format.Event
 	Hashes []*format.Event
 	Total  int // rows in the whole recording
+	// Heartbeats counts heartbeat rows; KernelDrops and UserDrops are the
+	// last heartbeat's cumulative drop counters.
+	Heartbeats             int
+	KernelDrops, UserDrops uint64
 }
 
 // LoadRows reads a recording and keeps the rows that concern pids.
@@ -32,6 +36,12 @@ func LoadRows(dir string, pids map[int32]bool) (*Rows, *format.Recording, error)
 			switch {
 			case ev.Kind == format.KindExeHash:
 				rows.Hashes = append(rows.Hashes, ev)
+			case ev.Kind == format.KindHeartbeat:
+				rows.Heartbeats++
+				rows.UserDrops, rows.KernelDrops = ev.DropsUser, 0
+				for _, d := range ev.DropsPerCPU {
+					rows.KernelDrops += d
+				}
 			case pids[ev.Pid]:
 				rows.ByPid[ev.Pid] = append(rows.ByPid[ev.Pid], ev)
 			}

@@ -54,7 +54,8 @@ func checkRecording(t *testing.T, dir, truthPath string) *Rows {
 		t.Errorf("%s: %s", tr.Scenario, p)
 	}
 	if len(problems) > 0 {
-		t.Logf("%s: %d rows in the recording, %d of them for the scenario's %d pids", tr.Scenario, rows.Total, countRows(rows), len(tr.Pids()))
+		t.Logf("%s: %d rows in the recording, %d of them for the scenario's %d pids; %d heartbeats, last one counting %d kernel and %d user-space drops",
+			tr.Scenario, rows.Total, countRows(rows), len(tr.Pids()), rows.Heartbeats, rows.KernelDrops, rows.UserDrops)
 		if keep := os.Getenv("REWIND_E2E_KEEP"); keep != "" {
 			t.Logf("keeping the recording: %s", keepCopy(t, keep, dir, truthPath, tr.Scenario))
 		}
