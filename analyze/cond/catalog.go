@@ -97,7 +97,7 @@ type FieldSpec struct {
 
 	// EventTypes lists the evt.type names (syscall names such as "execve",
 	// "openat") for which the field can have a value; nil means any event.
-	// Used only to explain and narrow rule indexing, never for semantics.
+	// It is informational (field listings); cond does not read it.
 	EventTypes []string
 }
 
