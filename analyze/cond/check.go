@@ -101,7 +101,8 @@ func (c *compiler) badOp(ch *rule.Check, left *operand) func(Event) bool {
 	return nil
 }
 
-// stringValuePred builds the value test of op against one literal.
+// stringValuePred builds the value test of op against one literal. It
+// returns nil after recording an error.
 func (c *compiler) stringValuePred(ch *rule.Check, op string, lit literal) func(string) bool {
 	v := lit.text
 	switch op {
@@ -148,6 +149,7 @@ func (c *compiler) stringValuePred(ch *rule.Check, op string, lit literal) func(
 		}
 		return re.MatchString
 	}
+	c.errorf(ch.OpPos, "operator %s cannot be used on string values", ch.Op)
 	return nil
 }
 
@@ -201,11 +203,7 @@ func (c *compiler) stringCheck(ch *rule.Check, op string, left *operand, lits []
 				return func(ev Event) bool { s, ok := get(ev); return ok && strings.HasSuffix(s, v) }
 			}
 		}
-		p = c.stringValuePred(ch, op, lits[0])
-		if p == nil {
-			if len(c.errs) == 0 {
-				return c.badOp(ch, left)
-			}
+		if p = c.stringValuePred(ch, op, lits[0]); p == nil {
 			return nil
 		}
 	}

@@ -55,9 +55,6 @@ func (c *compiler) modifierPred(ch *rule.Check, op string, left *operand, lits [
 		for _, l := range lits {
 			p := c.stringValuePred(ch, op, l)
 			if p == nil {
-				if len(c.errs) == 0 {
-					return c.badOp(ch, left)
-				}
 				return nil
 			}
 			ps = append(ps, p)
