@@ -160,6 +160,10 @@ func (r *Recorder) keyframe(emit func(*format.Event) error) error {
 		if !scan[i].Null.Has(format.ColCgroupID) {
 			r.cgroups.Learn(scan[i].CgroupID, scan[i].CgroupPath)
 		}
+		// Secrets in the argv of running processes are redacted like
+		// those of new ones.
+		r.cfg.Redact.Argv(scan[i].Argv)
+		r.cfg.Redact.Env(scan[i].Env)
 	}
 	r.cgroups.Forget()
 	if !r.loaded {

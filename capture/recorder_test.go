@@ -92,6 +92,40 @@ func newTestConfig(t *testing.T, src Source) Config {
 	}
 }
 
+func TestRecorderRedactsTheKeyframe(t *testing.T) {
+	cmd := exec.Command("/bin/sh", "-c", "sleep 30", "sh", "token=s3cr3t")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	time.Sleep(50 * time.Millisecond)
+	src := newScriptSource(nil)
+	close(src.drained)
+	cfg := newTestConfig(t, src)
+	cfg.Redact, _ = NewRedactor([]string{`s3cr3t`})
+	rec, err := NewRecorder(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := rec.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, r := range readAll(t, cfg.Writer.Dir) {
+		if r.Kind == format.KindKeyframe && r.Pid == int32(cmd.Process.Pid) {
+			found = true
+			if got := strings.Join(r.Argv, " "); got != "/bin/sh -c sleep 30 sh token="+Redacted {
+				t.Errorf("keyframe argv %q", got)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no keyframe row for the shell")
+	}
+}
+
 func TestRecorderWritesKeyframeEventsHashesAndHeartbeats(t *testing.T) {
 	cmd, path := startCopyOf(t, "sleep")
 	id := statIdentity(t, path)

@@ -243,6 +243,12 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// After the first signal, a second one kills at once (the default
+		// action), should the clean shutdown hang.
+		<-ctx.Done()
+		stop()
+	}()
 	if o.duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.duration)
@@ -334,8 +340,12 @@ func printStats(w io.Writer, rec *capture.Recorder, tracer *bpf.Tracer, took tim
 		perEvent = float64(st.Bytes) / float64(st.Events)
 	}
 	hs := rec.HasherStats()
-	fmt.Fprintf(w, "rewind-record: %d bytes in %d segments (%d pruned), %.1f bytes/row; %d kernel events; %d executables hashed\n",
-		st.Bytes, st.Segments, st.Pruned, perEvent, kernelEvents, hs.Hashed)
+	perKernel := 0.0
+	if kernelEvents > 0 {
+		perKernel = float64(st.Bytes) / float64(kernelEvents)
+	}
+	fmt.Fprintf(w, "rewind-record: %d bytes in %d segments (%d pruned): %.1f bytes/row, %.1f bytes/kernel event (%d); %d executables hashed\n",
+		st.Bytes, st.Segments, st.Pruned, perEvent, perKernel, kernelEvents, hs.Hashed)
 }
 
 func main() {
