@@ -232,6 +232,11 @@ func numValuePred[T number](op string, v T) func(T) bool {
 
 func numCheck[T number](c *compiler, ch *rule.Check, op string, left *operand, lits []literal, every bool,
 	parse func(string) (T, error), get func(Event) (T, bool), at func(Event, int) (T, bool)) func(Event) bool {
+	switch op {
+	case "in", "intersects", "=", "!=", "<", "<=", ">", ">=":
+	default:
+		return c.badOp(ch, left)
+	}
 	vals := make([]T, 0, len(lits))
 	for _, l := range lits {
 		v, err := parse(l.text)

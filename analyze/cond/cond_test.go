@@ -145,6 +145,7 @@ func TestCompileErrors(t *testing.T) {
 		{"a fractional literal for an integer field", "fd.num > 1.5", `c:1:10: value for int64 field fd.num: "1.5" is not a valid integer`},
 		{"a boolean literal other than true/false", "evt.is_open_read = yes", `c:1:20: value for bool field evt.is_open_read: "yes" is not a boolean (use true or false)`},
 		{"contains on a number", "fd.num contains 1", "c:1:8: operator contains cannot be used on int64 field fd.num"},
+		{"the operator is checked before the value", "fd.num glob abc", "c:1:8: operator glob cannot be used on int64 field fd.num"},
 		{"ordering on a boolean", "evt.is_open_read > 1", "c:1:18: operator > cannot be used on bool field evt.is_open_read"},
 		{"a scalar operator on a list field", "fd.types = ipv4", "c:1:10: operator = cannot be used on list field fd.types (use in or intersects)"},
 		{"an invalid regex", "proc.name regex 'a('", "c:1:17: invalid regex: error parsing regexp: missing closing ): `a(`"},
