@@ -319,6 +319,11 @@ func (c *compiler) boolCheck(ch *rule.Check, op string, left *operand, lits []li
 }
 
 func (c *compiler) addrCheck(ch *rule.Check, op string, left *operand, lits []literal, every bool) func(Event) bool {
+	switch op {
+	case "=", "!=", "in", "intersects":
+	default:
+		return c.badOp(ch, left)
+	}
 	ms := make([]addrMatcher, 0, len(lits))
 	for _, l := range lits {
 		m, err := parseAddrLiteral(l.text)
