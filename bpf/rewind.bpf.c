@@ -28,20 +28,31 @@ int BPF_PROG(raw_sys_exit, struct pt_regs *regs, long ret)
 }
 
 /* Attached by the loader to syscalls/sys_enter_<name> for each recorded
- * call; every such tracepoint starts with the syscall number and then six
- * argument slots, of which a call uses its own count. */
+ * call. Such a tracepoint holds the syscall number and then one 8-byte
+ * slot per argument of that call only. The kernel refuses to attach a
+ * program that reads its context past the record of the tracepoint, so
+ * the arguments are copied with a helper: slots past the call's own
+ * count are junk, and the handlers never look at them. */
+/* The number is an int right after the common fields (8 bytes in): read
+ * as the 4 bytes it is, since sys_enter_fork's record ends there. */
+static __always_inline __u32 tp_syscall_nr(void *ctx)
+{
+	return *(int *)(ctx + 8);
+}
+
 SEC("tracepoint/syscalls/sys_enter")
 int tp_sys_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	__u32 nr = (__u32)ctx->id;
+	__u32 nr = tp_syscall_nr(ctx);
 	if (!class_of(nr))
 		return 0;
-	__u64 args[6] = {ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], ctx->args[4], ctx->args[5]};
+	__u64 args[6] = {};
+	bpf_probe_read_kernel(args, sizeof(args), (void *)ctx + offsetof(struct trace_event_raw_sys_enter, args));
 	return on_sys_enter(nr, args);
 }
 
 SEC("tracepoint/syscalls/sys_exit")
 int tp_sys_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return on_sys_exit((__u32)ctx->id, ctx->ret);
+	return on_sys_exit(tp_syscall_nr(ctx), ctx->ret);
 }

@@ -20,7 +20,18 @@ struct {
 } counters SEC(".maps");
 
 /* Where an event is built before it is copied into the ring buffer: ring
- * reservations must have a constant size, events do not. */
+ * reservations must have a constant size, events do not. One slot per
+ * program and CPU: the kernel never runs a program nested in itself on
+ * one CPU, but two different programs may interleave if the first is
+ * preempted, so they must not share a buffer. */
+enum scratch_slot {
+	SLOT_EXEC = 0,
+	SLOT_FORK = 1,
+	SLOT_EXIT = 2,
+	SLOT_SYSCALL = 3,
+	NUM_SLOTS = 4,
+};
+
 struct scratch {
 	__u8 buf[SCRATCH_SIZE];
 	/* Write position of the loops in rewind_fields.h, kept in memory on
@@ -33,7 +44,7 @@ struct scratch {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, NUM_SLOTS);
 	__type(key, __u32);
 	__type(value, struct scratch);
 } scratch_map SEC(".maps");
@@ -156,12 +167,11 @@ static __noinline void fill_task(struct event_hdr *h)
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
-/* Starts an event in this CPU's scratch buffer; NULL when unavailable.
+/* Starts an event in this CPU's scratch buffer for the program's slot; NULL when unavailable.
  * The body of body_len bytes follows the header and is zeroed. */
-static __always_inline struct scratch *begin_event(__u8 kind, __s32 nr, __s64 ret, __u16 body_len)
+static __always_inline struct scratch *begin_event(__u32 slot, __u8 kind, __s32 nr, __s64 ret, __u16 body_len)
 {
-	__u32 zero = 0;
-	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
+	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &slot);
 	if (!s)
 		return NULL;
 	struct event_hdr *h = hdr_of(s);

@@ -127,7 +127,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		bpf_map_delete_elem(&inflight_map, &key);
 	}
 
-	struct scratch *s = begin_event(KIND_EXEC, nr, 0, sizeof(struct exec_body));
+	struct scratch *s = begin_event(SLOT_EXEC, KIND_EXEC, nr, 0, sizeof(struct exec_body));
 	if (!s)
 		return 0;
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
@@ -176,7 +176,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 		}
 	}
 	__s32 child_pid = BPF_CORE_READ(child, tgid);
-	struct scratch *s = begin_event(KIND_FORK, nr, child_pid, sizeof(struct fork_body));
+	struct scratch *s = begin_event(SLOT_FORK, KIND_FORK, nr, child_pid, sizeof(struct fork_body));
 	if (!s)
 		return 0;
 	struct fork_body *b = body_of(s);
@@ -194,7 +194,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 {
 	if (is_self())
 		return 0;
-	struct scratch *s = begin_event(KIND_EXIT, -1, 0, sizeof(struct exit_body));
+	struct scratch *s = begin_event(SLOT_EXIT, KIND_EXIT, -1, 0, sizeof(struct exit_body));
 	if (!s)
 		return 0;
 	int code = BPF_CORE_READ(p, exit_code);

@@ -139,7 +139,7 @@ static __noinline int do_open(__u32 nr, __s64 ret, const __u64 *args)
 		flags = args[2];
 		mode = args[3];
 	}
-	struct scratch *s = begin_event(KIND_OPEN, nr, ret, sizeof(struct file_body));
+	struct scratch *s = begin_event(SLOT_SYSCALL, KIND_OPEN, nr, ret, sizeof(struct file_body));
 	if (!s)
 		return 0;
 	struct file_body *b = body_of(s);
@@ -236,7 +236,7 @@ static __noinline int do_file(__u32 nr, __s64 ret, const __u64 *args)
 		return 0;
 	}
 
-	struct scratch *s = begin_event(KIND_FILE, nr, ret, sizeof(struct file_body));
+	struct scratch *s = begin_event(SLOT_SYSCALL, KIND_FILE, nr, ret, sizeof(struct file_body));
 	if (!s)
 		return 0;
 	struct file_body *b = body_of(s);
@@ -344,7 +344,7 @@ static __noinline void sock_fill(struct net_body *b, long fd)
 
 static __noinline int do_net(__u32 nr, __s64 ret, const __u64 *args)
 {
-	struct scratch *s = begin_event(KIND_NET, nr, ret, sizeof(struct net_body));
+	struct scratch *s = begin_event(SLOT_SYSCALL, KIND_NET, nr, ret, sizeof(struct net_body));
 	if (!s)
 		return 0;
 	struct net_body *b = body_of(s);
@@ -407,7 +407,7 @@ static __noinline int do_net(__u32 nr, __s64 ret, const __u64 *args)
 
 static __noinline int do_security(__u32 nr, __s64 ret, const __u64 *args)
 {
-	struct scratch *s = begin_event(KIND_SECURITY, nr, ret, sizeof(struct sec_body));
+	struct scratch *s = begin_event(SLOT_SYSCALL, KIND_SECURITY, nr, ret, sizeof(struct sec_body));
 	if (!s)
 		return 0;
 	struct sec_body *b = body_of(s);
@@ -525,7 +525,7 @@ static __noinline int do_exec_failed(__u32 nr, __s64 ret, const __u64 *args)
 {
 	if (ret >= 0)
 		return 0;
-	struct scratch *s = begin_event(KIND_EXEC, nr, ret, sizeof(struct exec_body));
+	struct scratch *s = begin_event(SLOT_SYSCALL, KIND_EXEC, nr, ret, sizeof(struct exec_body));
 	if (!s)
 		return 0;
 	__u32 off = tail_start(s);

@@ -33,11 +33,10 @@ func ensureTracefs() error {
 }
 
 // perfAttachRefused tells whether the kernel refuses to run BPF programs
-// on perf events (some hardened hosts do). cilium/ebpf's attach error does
-// not keep the errno, hence this separate probe.
+// on perf events (EPERM: some hardened hosts do). cilium/ebpf's attach
+// error does not keep the errno, hence this separate probe.
 func perfAttachRefused(name string, prog *ebpf.Program) bool {
-	err := attachPerfBPF(name, prog)
-	return errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES)
+	return errors.Is(attachPerfBPF(name, prog), unix.EPERM)
 }
 
 // attachPerfBPF attaches prog to a disabled perf event on the tracepoint
