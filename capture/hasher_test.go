@@ -208,6 +208,32 @@ func TestHasherPinnedFileOutlivesTheProcess(t *testing.T) {
 	}
 }
 
+func TestIdentityMismatch(t *testing.T) {
+	base := ExeIdentity{Dev: 1, Ino: 2, Ctime: 3_000_000_000, Mtime: 2_000_000_000, Size: 10}
+	tests := []struct {
+		name   string
+		change func(*ExeIdentity)
+		want   string
+	}{
+		{"the same identity matches", func(*ExeIdentity) {}, ""},
+		{"a kernel ctime carrying the queried flag matches", func(h *ExeIdentity) { h.Ctime -= ctimeQueried }, ""},
+		{"a ctime off by anything else does not", func(h *ExeIdentity) { h.Ctime -= ctimeQueried + 1 }, "modified since exec"},
+		{"a later file ctime does not", func(h *ExeIdentity) { h.Ctime += ctimeQueried }, "modified since exec"},
+		{"another inode", func(h *ExeIdentity) { h.Ino++ }, "another file"},
+		{"another size", func(h *ExeIdentity) { h.Size++ }, "size changed since exec"},
+		{"another mtime", func(h *ExeIdentity) { h.Mtime++ }, "modified since exec"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			have := base
+			tt.change(&have)
+			if got := base.mismatch(have); !strings.HasPrefix(got, tt.want) || (tt.want == "") != (got == "") {
+				t.Fatalf("mismatch = %q, want prefix %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestHasherCachesByIdentity(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "prog")
 	writeFile(t, path, "#!/bin/sh\n")
