@@ -114,7 +114,9 @@ func (rp *replay) batch(b *format.Batch, opts RunOptions, st *Stats, emit func(*
 		}
 		st.Tested++
 		rp.ev.Reset(i, kind, rp.num)
-		rp.ev.SetProcess(p)
+		if p != nil {
+			rp.ev.SetProcess(p)
+		}
 		for _, cr := range list {
 			if !cr.Condition.Match(&rp.ev) {
 				continue

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -97,6 +99,10 @@ func ParseTest(path string, data []byte) (*TestFile, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, bad(0, "empty test file")
 		}
+		var te *yaml.TypeError
+		if errors.As(err, &te) && len(te.Errors) > 0 {
+			return nil, yamlTypeError(path, te)
+		}
 		return nil, bad(0, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	// Positions come from a second, untyped decode.
@@ -143,6 +149,35 @@ func ParseTest(path string, data []byte) (*TestFile, error) {
 		}
 	}
 	return &tf, nil
+}
+
+var yamlLineMsg = regexp.MustCompile(`^line (\d+): (.*)$`)
+var yamlUnknownKey = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+
+// yamlTypeError renders the decoder's problems as path:line: message,
+// the first one with its place (the others follow, joined by "; ").
+func yamlTypeError(path string, te *yaml.TypeError) error {
+	first := &InvalidTestError{Path: path}
+	var rest []string
+	for i, msg := range te.Errors {
+		line := 0
+		if m := yamlLineMsg.FindStringSubmatch(msg); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = m[2]
+		}
+		if m := yamlUnknownKey.FindStringSubmatch(msg); m != nil {
+			msg = "unknown key " + m[1]
+		}
+		if i == 0 {
+			first.Line, first.Msg = line, msg
+		} else {
+			rest = append(rest, fmt.Sprintf("line %d: %s", line, msg))
+		}
+	}
+	if len(rest) > 0 {
+		first.Msg += "; " + strings.Join(rest, "; ")
+	}
+	return first
 }
 
 func resolve(dir, p string) string {

@@ -73,21 +73,15 @@ func unavailable(name string, typ cond.FieldType, reason, desc string) *Field {
 	return &Field{Name: name, Type: typ, Desc: desc, Unavailable: reason}
 }
 
-func withText(f *Field, fn func(*Event) (string, bool)) *Field {
-	f.x.Text = func(x any) (string, bool) { return fn(ev(x)) }
-	return f
-}
-
 func ours(f *Field) *Field {
 	f.Ours = true
 	return f
 }
 
 var (
-	kAny      format.KindSet // every event kind
-	kExec     = format.SetOf(format.KindExec)
-	kOpen     = format.SetOf(format.KindOpen)
-	kNet      = format.SetOf(format.KindNet)
-	kFDs      = format.SetOf(format.KindOpen, format.KindNet, format.KindFile, format.KindSecurity)
-	kExecFork = format.SetOf(format.KindExec, format.KindFork)
+	kAny  format.KindSet // every event kind
+	kExec = format.SetOf(format.KindExec)
+	kOpen = format.SetOf(format.KindOpen)
+	kNet  = format.SetOf(format.KindNet)
+	kFDs  = format.SetOf(format.KindOpen, format.KindNet, format.KindFile, format.KindSecurity)
 )

@@ -32,8 +32,13 @@ func (e *Event) Reset(row int, kind format.Kind, num uint64) {
 	e.fdState = 0
 }
 
-// SetProcess sets the actor returned by Table.Apply, saving a lookup.
-func (e *Event) SetProcess(p *state.Process) { e.proc, e.procDone = p, true }
+// SetProcess sets the actor returned by Table.Apply, saving a lookup; a
+// nil p leaves the lookup to Process.
+func (e *Event) SetProcess(p *state.Process) {
+	if p != nil {
+		e.proc, e.procDone = p, true
+	}
+}
 
 // Process returns the process the event is about, or nil when the table
 // does not know it.

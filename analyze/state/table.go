@@ -179,11 +179,13 @@ func (t *Table) Hash(p *Process) (Hash, bool) {
 	return h, ok
 }
 
-// Apply updates the table with row i, whose kind the caller read and returns the process the row is
-// about (its actor), as of the row's time: after an exec it is the new
-// image; on an exit row it is the exiting process, removed only when the
-// next row is applied. Rows that are not about a process (exe_hash,
-// user, group, heartbeat) return nil.
+// Apply updates the table with row i, whose kind the caller read. It
+// returns the process the row is about (its actor) as of the row's time
+// when it had to find it: after an exec the new image; on an exit row
+// the exiting process, removed only when the next row is applied. It
+// returns nil for rows that are not about a process (exe_hash, user,
+// group, heartbeat) and for events that change no state; callers then
+// use Lookup.
 func (t *Table) Apply(r *Rows, i int, kind format.Kind) *Process {
 	if t.pendingExit != nil {
 		t.retire(t.pendingExit)
@@ -214,18 +216,24 @@ func (t *Table) Apply(r *Rows, i int, kind format.Kind) *Process {
 		return nil
 	}
 	t.sawEvents = true
-	p := t.actor(r, i)
 	switch kind {
-	case format.KindFork:
-		t.applyFork(r, i, p)
-	case format.KindExec:
-		t.applyExec(r, i, p)
-	case format.KindExit:
-		t.applyExit(r, i, p)
+	case format.KindFork, format.KindExec, format.KindExit:
+		p := t.actor(r, i)
+		switch kind {
+		case format.KindFork:
+			t.applyFork(r, i, p)
+		case format.KindExec:
+			t.applyExec(r, i, p)
+		default:
+			t.applyExit(r, i, p)
+		}
+		return p
 	case format.KindOpen, format.KindNet, format.KindSecurity:
-		t.trackFD(r, i, p, kind)
+		// The actor is needed only when the call creates a descriptor;
+		// otherwise callers look it up lazily, if at all.
+		return t.trackFD(r, i, kind)
 	}
-	return p
+	return nil
 }
 
 // actor returns the process of the row's pid, creating a partial entry
@@ -252,20 +260,14 @@ func (t *Table) actor(r *Rows, i int) *Process {
 		return p
 	}
 	t.last = p
+	// Only what changes without an exec is refreshed: the parent (on
+	// reparenting) and the name (prctl PR_SET_NAME). Identity changes
+	// (set*uid) are read from each row's own columns by the fields.
 	if v, ok := r.Int(format.ColPpid, i); ok && int32(v) != p.Ppid {
 		p.Ppid = int32(v)
 	}
 	if v, ok := r.Str(format.ColComm, i); ok && v != p.Comm {
 		p.Comm = clone(v)
-	}
-	if v, ok := r.Str(format.ColExePath, i); ok && v != p.ExePath {
-		p.ExePath = clone(v)
-	}
-	if v, ok := r.Uint(format.ColUID, i); ok {
-		p.UID = uint32(v)
-	}
-	if v, ok := r.Uint(format.ColEUID, i); ok {
-		p.EUID = uint32(v)
 	}
 	return p
 }

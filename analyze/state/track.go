@@ -21,17 +21,26 @@ const errInProgress = -115 // -EINPROGRESS: a non-blocking connect under way
 // trackFD records the descriptors that open, socket, connect, accept,
 // bind, listen, memfd_create and dup create or change, so that later
 // events naming only an fd number can be enriched.
-func (t *Table) trackFD(r *Rows, i int, p *Process, kind format.Kind) {
-	if p == nil {
-		return
-	}
+func (t *Table) trackFD(r *Rows, i int, kind format.Kind) *Process {
 	ret, _ := r.Int(format.ColRet, i)
-	sys, _ := r.Str(format.ColSyscall, i)
 	switch kind {
 	case format.KindOpen:
 		if ret < 0 {
-			return
+			return nil
 		}
+	case format.KindSecurity:
+		sys, _ := r.Str(format.ColSyscall, i)
+		if sys != "memfd_create" && sys != "dup" && sys != "dup2" && sys != "dup3" {
+			return nil
+		}
+	}
+	p := t.actor(r, i)
+	if p == nil {
+		return nil
+	}
+	sys, _ := r.Str(format.ColSyscall, i)
+	switch kind {
+	case format.KindOpen:
 		flags, _ := r.Uint(format.ColFlags, i)
 		tc := byte('f')
 		if flags&oDirectory != 0 {
@@ -50,7 +59,7 @@ func (t *Table) trackFD(r *Rows, i int, p *Process, kind format.Kind) {
 		case "dup", "dup2", "dup3":
 			old, ok := r.Int(format.ColFd, i)
 			if !ok || ret < 0 {
-				return
+				return p
 			}
 			if f, ok := p.fds.get(int32(old)); ok {
 				c := *f
@@ -59,6 +68,7 @@ func (t *Table) trackFD(r *Rows, i int, p *Process, kind format.Kind) {
 			}
 		}
 	}
+	return p
 }
 
 func (t *Table) trackSocket(r *Rows, i int, p *Process, sys string, ret int64) {

@@ -141,7 +141,7 @@ func TestTestCommand(t *testing.T) {
 	})
 	t.Run("an unknown key is invalid input", func(t *testing.T) {
 		_, errOut, code := execute(t, "test", fixtures+"/unknown_key.yaml")
-		if code != exitInvalid || !strings.Contains(errOut, "field expected_alert not found") {
+		if code != exitInvalid || !strings.Contains(errOut, "unknown_key.yaml:6: unknown key expected_alert") {
 			t.Errorf("code %d stderr:\n%s", code, errOut)
 		}
 	})
