@@ -142,3 +142,37 @@ func TestSharedMacroChainsCompileInLinearTime(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Run with -race: a compiled program is shared by goroutines.
+func TestProgramIsSafeForConcurrentUse(t *testing.T) {
+	rs := loadRules(t, `
+- rule: R
+  desc: d
+  condition: evt.type = execve and (proc.name glob 'b*' or fd.name pmatch (/tmp) or proc.aname in (sshd) or proc.cmdline icontains X)
+  output: "%proc.name %proc.aname"
+  priority: info
+`)
+	p, _, err := CompileRules(rs, fakeCatalog{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := fakeEvent{"evt.type": "execve"}
+	for k, v := range ev1 {
+		ev[k] = v
+	}
+	done := make(chan int)
+	for g := 0; g < 4; g++ {
+		go func() {
+			n := 0
+			for i := 0; i < 200; i++ {
+				p.Eval("execve", ev, func(r *CompiledRule) { n += len(r.Output.Format(ev)) })
+			}
+			done <- n
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if n := <-done; n != 200*len("bash sshd systemd") {
+			t.Errorf("goroutine rendered %d bytes", n)
+		}
+	}
+}
