@@ -123,8 +123,7 @@ func (l *Loader) applyRuleKey(fc *fileCtx, r *Rule, key string, n *yaml.Node, ap
 		}
 		r.hasCond = true
 	case "output":
-		var s string
-		if s, e = fc.str(n, "output"); e != nil {
+		if _, e = fc.str(n, "output"); e != nil {
 			return e
 		}
 		src := fc.scalarSource(deref(n))
@@ -134,7 +133,6 @@ func (l *Loader) applyRuleKey(fc *fileCtx, r *Rule, key string, n *yaml.Node, ap
 			r.OutputSrc = src
 		}
 		r.Output = r.OutputSrc.Text
-		_ = s
 	case "desc":
 		var s string
 		if s, e = fc.str(n, "desc"); e != nil {
