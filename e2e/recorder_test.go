@@ -47,7 +47,7 @@ type built struct {
 	err  error
 }
 
-var recorderBin, helpersBin built
+var recorderBin, helpersBin, replayBin built
 
 // builtRecorder builds rewind-record (static, as `make record` does).
 func builtRecorder(t *testing.T) string {
@@ -66,6 +66,24 @@ func builtRecorder(t *testing.T) string {
 		t.Fatal(recorderBin.err)
 	}
 	return recorderBin.path
+}
+
+// builtReplay builds rewind-replay (with DuckDB, as `make replay` does).
+func builtReplay(t *testing.T) string {
+	t.Helper()
+	dir := binDir(t)
+	replayBin.once.Do(func() {
+		replayBin.path = filepath.Join(dir, "rewind-replay")
+		cmd := exec.Command("go", "build", "-tags", "duckdb_arrow", "-o", replayBin.path, "./cmd/replay")
+		cmd.Dir = repoRoot
+		if out, err := cmd.CombinedOutput(); err != nil {
+			replayBin.err = fmt.Errorf("go build ./cmd/replay: %v\n%s", err, out)
+		}
+	})
+	if replayBin.err != nil {
+		t.Fatal(replayBin.err)
+	}
+	return replayBin.path
 }
 
 // builtHelpers builds the scenario helpers (REWIND_SAMPLE_BIN) before any

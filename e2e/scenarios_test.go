@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -133,5 +135,17 @@ func TestKilledRecorderLosesAtMostTheBatchInFlight(t *testing.T) {
 	}
 	if heartbeats == 0 {
 		t.Errorf("want heartbeat rows in a recording that ran 2.5 s, got none")
+	}
+
+	// The recording replays: rewind-replay summarises it and runs the
+	// sample rules over it (exit 1 means alerts, which is fine here).
+	replay := builtReplay(t)
+	rules := filepath.Join(repoRoot, "samples/rules/rewind_rules.yaml")
+	for _, args := range [][]string{{"info", dir}, {"rules", "-r", rules, dir}} {
+		out, err := exec.Command(replay, args...).CombinedOutput()
+		var exit *exec.ExitError
+		if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) {
+			t.Errorf("rewind-replay %s on the killed recording: %v\n%s", strings.Join(args, " "), err, out)
+		}
 	}
 }
