@@ -44,8 +44,8 @@ type Config struct {
 	Kinds    format.KindSet
 	Accounts AccountFiles
 	// QueueBatches and BatchLen bound the events between the ring reader
-	// and the writer (defaults 128 x 256); beyond, events are dropped and
-	// counted, never waited for.
+	// and the writer (defaults 64 x 256, about 15 MiB when full); beyond,
+	// events are dropped and counted, never waited for.
 	QueueBatches int
 	BatchLen     int
 	// HeartbeatEvery defaults to 1 s.
@@ -88,7 +88,7 @@ func NewRecorder(cfg Config) (*Recorder, error) {
 		return nil, errors.New("new recorder: a source and a procfs are required")
 	}
 	if cfg.QueueBatches <= 0 {
-		cfg.QueueBatches = 128
+		cfg.QueueBatches = 64
 	}
 	if cfg.BatchLen <= 0 {
 		cfg.BatchLen = 256

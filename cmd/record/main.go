@@ -107,7 +107,7 @@ func newRootCmd(stderr io.Writer) *cobra.Command {
 	f.Var(&o.ringSize, "ring-size", "kernel ring buffer size (a power of two)")
 	f.Var(&o.hashMaxSize, "hash-max-size", "executables larger than this are not hashed")
 	f.IntVar(&o.hashWorkers, "hash-workers", 2, "goroutines hashing executables")
-	f.IntVar(&o.queueBatches, "queue-batches", 128, "batches of 256 events buffered between the ring reader and the writer")
+	f.IntVar(&o.queueBatches, "queue-batches", 64, "batches of 256 events buffered between the ring reader and the writer (about 240 KiB each when full)")
 	f.StringVar(&o.dispatch, "dispatch", "default", "how syscalls are hooked: default, raw (one program on every syscall) or per-syscall (tracepoints of the recorded calls)")
 	_ = cmd.MarkFlagRequired("output")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(exitInvalid, err) })
