@@ -65,8 +65,8 @@ func decodeEvent(raw []byte, ev *Event) error {
 	}
 	decodeHeader(&h, kind, ev)
 	body := raw[hdrSize : hdrSize+int(h.BodyLen)]
-	fields, err := parseFields(raw[hdrSize+int(h.BodyLen):end], hdrSize+int(h.BodyLen))
-	if err != nil {
+	var fields tailFields
+	if err := parseFields(&fields, raw[hdrSize+int(h.BodyLen):end], hdrSize+int(h.BodyLen)); err != nil {
 		return err
 	}
 	switch kind {
@@ -151,27 +151,26 @@ type field struct {
 
 // tailFields holds the tail fields of one event by id. Only env repeats.
 type tailFields struct {
-	byID      [int(rewindFieldIdFIELD_UNIX_PATH) + 1]*field
+	byID      [int(rewindFieldIdFIELD_UNIX_PATH) + 1]uint8 // index+1 into store, 0 for absent
 	store     [8]field
 	used      int
 	env       []string
 	truncated bool
 }
 
-func parseFields(tail []byte, base int) (tailFields, error) {
-	var f tailFields
+func parseFields(f *tailFields, tail []byte, base int) error {
 	for off := 0; off < len(tail); {
 		if len(tail)-off < fieldHdrSize {
-			return f, &DecodeError{base + off, fmt.Sprintf("%d stray bytes after the last field", len(tail)-off)}
+			return &DecodeError{base + off, fmt.Sprintf("%d stray bytes after the last field", len(tail)-off)}
 		}
 		var fh rewindFieldHdr
 		copyInto(&fh, tail[off:])
 		data := off + fieldHdrSize
 		if int(fh.Len) > len(tail)-data {
-			return f, &DecodeError{base + off, fmt.Sprintf("field %d of %d bytes overruns the record", fh.Id, fh.Len)}
+			return &DecodeError{base + off, fmt.Sprintf("field %d of %d bytes overruns the record", fh.Id, fh.Len)}
 		}
 		if fh.Id == 0 || int(fh.Id) >= len(f.byID) {
-			return f, &DecodeError{base + off, fmt.Sprintf("unknown field id %d", fh.Id)}
+			return &DecodeError{base + off, fmt.Sprintf("unknown field id %d", fh.Id)}
 		}
 		if fh.Flags&uint8(rewindFieldFlagFIELD_TRUNCATED) != 0 {
 			f.truncated = true
@@ -180,48 +179,68 @@ func parseFields(tail []byte, base int) (tailFields, error) {
 		switch {
 		case rewindFieldId(fh.Id) == rewindFieldIdFIELD_ENV:
 			f.env = append(f.env, string(val))
-		case f.byID[fh.Id] != nil:
-			return f, &DecodeError{base + off, fmt.Sprintf("field %d repeated", fh.Id)}
+		case f.byID[fh.Id] != 0:
+			return &DecodeError{base + off, fmt.Sprintf("field %d repeated", fh.Id)}
 		case f.used == len(f.store):
-			return f, &DecodeError{base + off, "too many fields"}
+			return &DecodeError{base + off, "too many fields"}
 		default:
 			f.store[f.used] = field{fh.Flags, val}
-			f.byID[fh.Id] = &f.store[f.used]
 			f.used++
+			f.byID[fh.Id] = uint8(f.used)
 		}
 		off = data + int(fh.Len)
 	}
-	return f, nil
+	return nil
+}
+
+func (f *tailFields) get(id rewindFieldId) *field {
+	if i := f.byID[id]; i != 0 {
+		return &f.store[i-1]
+	}
+	return nil
 }
 
 // str is the text of a field: a plain string, or a dentry walk (leaf
 // first components) turned into an absolute path.
 func (f *tailFields) str(id rewindFieldId) string {
-	fl := f.byID[id]
+	fl := f.get(id)
 	if fl == nil {
 		return ""
 	}
 	if fl.flags&uint8(rewindFieldFlagFIELD_COMPONENTS) == 0 {
 		return string(fl.data)
 	}
-	parts := bytes.Split(bytes.TrimRight(fl.data, "\x00"), []byte{0})
-	names := make([]string, 0, len(parts))
-	for i := len(parts) - 1; i >= 0; i-- {
-		if len(parts[i]) > 0 {
-			names = append(names, string(parts[i]))
+	return joinComponents(fl.data, fl.flags&uint8(rewindFieldFlagFIELD_DETACHED) != 0)
+}
+
+// joinComponents turns NUL-terminated names, leaf first, into a path.
+func joinComponents(data []byte, detached bool) string {
+	buf := make([]byte, 0, len(data)+1)
+	for end := len(data); end > 0; {
+		for end > 0 && data[end-1] == 0 {
+			end--
 		}
+		start := bytes.LastIndexByte(data[:end], 0) + 1
+		if start < end {
+			buf = append(buf, '/')
+			buf = append(buf, data[start:end]...)
+		}
+		end = start
 	}
-	if len(names) == 0 && fl.flags&uint8(rewindFieldFlagFIELD_DETACHED) != 0 {
-		// a pseudo file whose name the kernel makes up on demand
-		// (pipe:[123], socket:[456]): the walk has nothing to show
-		return ""
+	if len(buf) == 0 {
+		if detached {
+			// a pseudo file whose name the kernel makes up on demand
+			// (pipe:[123], socket:[456]): the walk has nothing to show
+			return ""
+		}
+		return "/"
 	}
 	// A detached root with a name (a memfd's "memfd:x") is shown under
 	// "/", as the kernel's d_path does.
-	return "/" + strings.Join(names, "/")
+	return string(buf)
 }
 
-func (f *tailFields) has(id rewindFieldId) bool { return f.byID[id] != nil }
+func (f *tailFields) has(id rewindFieldId) bool { return f.byID[id] != 0 }
 
 // resolve joins a raw user path to the directory the kernel reported for
 // it (cwd or dirfd) when it is relative.
@@ -266,7 +285,7 @@ func decodeExec(body []byte, f *tailFields, ev *Event) {
 	}
 	ev.ExePath = f.str(rewindFieldIdFIELD_EXE_PATH)
 	ev.Cwd = f.str(rewindFieldIdFIELD_CWD)
-	if a := f.byID[rewindFieldIdFIELD_ARGV]; a != nil {
+	if a := f.get(rewindFieldIdFIELD_ARGV); a != nil {
 		ev.Argv = splitArgv(a.data)
 	}
 	ev.Env = f.env
@@ -334,7 +353,7 @@ func decodeNet(body []byte, f *tailFields, ev *Event) {
 		ev.Saddr = netip.AddrFrom16(b.Saddr)
 		ev.Daddr = netip.AddrFrom16(b.Daddr)
 	}
-	if u := f.byID[rewindFieldIdFIELD_UNIX_PATH]; u != nil {
+	if u := f.get(rewindFieldIdFIELD_UNIX_PATH); u != nil {
 		ev.UnixPath = string(u.data)
 		if u.flags&uint8(rewindFieldFlagFIELD_ABSTRACT) != 0 {
 			ev.UnixPath = "@" + ev.UnixPath

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
@@ -291,21 +292,21 @@ func (t *Tracer) attachPerSyscall() error {
 		return err
 	}
 	for _, s := range recordedSyscalls {
-		enter, err := link.Tracepoint("syscalls", "sys_enter_"+s.name, t.objs.SysEnter, nil)
+		enter, err := link.Tracepoint("syscalls", "sys_enter_"+s.tracepointName(), t.objs.SysEnter, nil)
 		if errors.Is(err, os.ErrNotExist) {
 			t.skipped = append(t.skipped, s.name)
 			continue
 		}
-		if err != nil && len(t.links) == 3 && perfAttachRefused(s.name, t.objs.SysEnter) {
+		if err != nil && len(t.links) == 3 && perfAttachRefused(s.tracepointName(), t.objs.SysEnter) {
 			return missing("attaching BPF programs to syscall tracepoints (the kernel refuses BPF on perf events; use raw dispatch)", err)
 		}
 		if err != nil {
-			return fmt.Errorf("bpf: attach syscalls/sys_enter_%s: %w", s.name, err)
+			return fmt.Errorf("bpf: attach syscalls/sys_enter_%s: %w", s.tracepointName(), err)
 		}
 		t.links = append(t.links, enter)
-		exit, err := link.Tracepoint("syscalls", "sys_exit_"+s.name, t.objs.SysExit, nil)
+		exit, err := link.Tracepoint("syscalls", "sys_exit_"+s.tracepointName(), t.objs.SysExit, nil)
 		if err != nil {
-			return fmt.Errorf("bpf: attach syscalls/sys_exit_%s: %w", s.name, err)
+			return fmt.Errorf("bpf: attach syscalls/sys_exit_%s: %w", s.tracepointName(), err)
 		}
 		t.links = append(t.links, exit)
 	}
@@ -323,10 +324,18 @@ func (t *Tracer) Dispatch() Dispatch { return t.dispatch }
 // can still drain the ones in the ring buffer. Attach may be called again.
 func (t *Tracer) Detach() { t.detach() }
 
+// detach closes the links in parallel: each syscall tracepoint link waits
+// for the kernel to quiesce on close, which one by one adds up to seconds.
 func (t *Tracer) detach() {
+	var wg sync.WaitGroup
 	for _, l := range t.links {
-		l.Close()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.Close()
+		}()
 	}
+	wg.Wait()
 	t.links = nil
 }
 
