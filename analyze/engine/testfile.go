@@ -24,7 +24,8 @@ import (
 //	    expected_alerts:
 //	      - rule: Executable changed just before it ran
 //	        count: 1                   # default 1; 0 asserts no alert
-//	        output_fields:             # optional; exact values
+//	        output_fields:             # optional; exact values of fields
+//	                                   # the rule's output prints
 //	          proc.exepath: /tmp/rewind-drift/payload
 //
 // Every alert a test raises must be expected: for each rule, the alerts
