@@ -30,6 +30,11 @@ func isListDelimiter(c byte) bool {
 // items joined by ", ", as Falco does before parsing. Items containing a
 // blank are double-quoted. An empty list also takes an adjacent comma
 // with it. Substituted bytes are reported at the list name's position.
+//
+// Falco substitutes the lists one after the other in definition order, so
+// when a list's items name a list defined after it, that name is replaced
+// in turn; expandLaterLists reproduces this (items naming earlier lists
+// were already flattened).
 func substituteLists(src *Source, lists map[string]*List) *Source {
 	text := src.Text
 	var b sourceBuilder
@@ -52,12 +57,13 @@ func substituteLists(src *Source, lists map[string]*List) *Source {
 		}
 		l.used = true
 		changed = true
+		items := expandLaterLists(l, lists)
 		start, end := i, j
-		if len(l.Items) == 0 {
+		if len(items) == 0 {
 			start, end = widenOverComma(text, start, end, copied)
 		}
 		b.addFrom(src, copied, start)
-		b.addAt(joinListItems(l.Items), src.Pos(i))
+		b.addAt(joinListItems(items), src.Pos(i))
 		copied = end
 		i = end
 	}
@@ -90,6 +96,21 @@ func widenOverComma(text string, start, end, floor int) (int, int) {
 		return k, end
 	}
 	return start, end
+}
+
+// expandLaterLists returns l's items with every item that names a list
+// defined after l replaced by that list's (expanded) items.
+func expandLaterLists(l *List, lists map[string]*List) []ListItem {
+	var out []ListItem
+	for _, it := range l.Items {
+		if m := lists[it.Text]; m != nil && m.index > l.index {
+			m.used = true
+			out = append(out, expandLaterLists(m, lists)...)
+			continue
+		}
+		out = append(out, it)
+	}
+	return out
 }
 
 func joinListItems(items []ListItem) string {

@@ -122,6 +122,29 @@ func TestListsAreFlattenedAndSubstituted(t *testing.T) {
 	}
 }
 
+func TestListsNamingLaterListsAreExpandedInTurn(t *testing.T) {
+	rs := mustLoad(t, `
+- list: first
+  items: [a, second, third]
+- list: second
+  items: [b, first]
+- list: third
+  items: []
+- rule: R
+  desc: d
+  condition: proc.name in (first)
+  output: o
+  priority: info
+`)
+	// second was flattened to [b, a, second, third] (first is earlier).
+	// Substituting first, then second, then third in order: second's name
+	// inside first is replaced, the name inside second's own items is not
+	// (its turn is over), and the empty third disappears with its comma.
+	if got, want := cond(t, rs, "R"), `proc.name in (a, b, a, second)`; got != want {
+		t.Errorf("condition %s, want %s", got, want)
+	}
+}
+
 func TestListSubstitutionDetails(t *testing.T) {
 	rs := mustLoad(t, `
 - list: empty
