@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -24,11 +25,31 @@ func TestCapture(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			clock, err := MeasureBootClock()
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			// The test process is the recorder here: its own opens must
+			// not show up.
+			selfPath := filepath.Join(dir, "opened-by-the-recorder")
+			if err := os.WriteFile(selfPath, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
 			rep, err := runWorkload("workload", "REWIND_BPF_DIR="+dir)
 			if err != nil {
 				t.Fatal(err)
 			}
 			c.finish()
+			end := time.Now()
+			c.mu.Lock()
+			for _, ev := range c.events {
+				if ev.Path == selfPath || ev.Pid == int32(os.Getpid()) {
+					t.Errorf("the recorder's own event was recorded: %s", describe(&ev))
+					break
+				}
+			}
+			c.mu.Unlock()
 			if len(c.decErrs) > 0 {
 				t.Errorf("decode errors: %v", c.decErrs)
 			}
@@ -37,6 +58,13 @@ func TestCapture(t *testing.T) {
 				t.Fatalf("no events from helper pid %d (of %d events)", rep.Pid, len(c.events))
 			}
 			checkWorkload(t, evs, rep)
+			for _, ev := range evs {
+				ts := time.Unix(0, clock.Epoch(ev.BootNs))
+				if ts.Before(start.Add(-time.Second)) || ts.After(end.Add(time.Second)) {
+					t.Errorf("event time %v outside the test's %v..%v: %s", ts, start, end, describe(&ev))
+					break
+				}
+			}
 			if t.Failed() {
 				for _, ev := range evs {
 					t.Logf("%s", describe(&ev))
@@ -72,6 +100,17 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 				e.ExePath == realTrue && e.ExeIno == trueIno && e.ExeSize > 0 && e.ExeMode&0o111 != 0 &&
 				slices.Equal(e.Env, []string{"LD_LIBRARY_PATH=/rewind-test-lib"}) &&
 				e.Cwd != "" && e.StartBootNs > 0 && e.PidnsInitStartBootNs > 0 && e.ExeCtime > 0
+		}},
+		{"an argv past the bound is cut and flagged", func(e *Event) bool {
+			return e.Kind == KindExec && e.Ret == 0 && e.Truncated && len(e.Argv) > 10 && len(e.Argv) < 65 &&
+				e.Argv[0] == "/bin/true" && e.Argv[1] == strings.Repeat("x", 100)
+		}},
+		{"anonymous executable memory is recorded", func(e *Event) bool {
+			return e.Kind == KindSecurity && e.Syscall == "mmap" && e.Prot&unix.PROT_EXEC != 0 &&
+				e.Flags&unix.MAP_ANON != 0 && e.Len == 4096 && e.Addr != 0 && e.Ret == int64(e.Addr)
+		}},
+		{"socket records family and type", func(e *Event) bool {
+			return e.Kind == KindNet && e.Syscall == "socket" && e.Family == unix.AF_INET && e.SockType == unix.SOCK_STREAM && e.Ret >= 0
 		}},
 		{"the helper forks children", func(e *Event) bool {
 			return e.Kind == KindFork && e.Pid == int32(rep.Pid) && e.ChildPid > 0 && e.Ret == int64(e.ChildPid)

@@ -67,6 +67,20 @@ func workload(dir string, rep *helperReport) error {
 	if err := exec.Command("/bin/sh", "-c", "exit 7").Run(); err == nil {
 		return fmt.Errorf("sh -c 'exit 7' succeeded")
 	}
+	// an argv longer than the kernel-side bound
+	long := make([]string, 64)
+	for i := range long {
+		long[i] = strings.Repeat("x", 100)
+	}
+	if err := exec.Command("/bin/true", long...).Run(); err != nil {
+		return fmt.Errorf("run /bin/true with a long argv: %w", err)
+	}
+	// anonymous executable memory, as a JIT or an in-memory loader makes
+	mem, err := unix.Mmap(-1, 0, 4096, unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC, unix.MAP_ANON|unix.MAP_PRIVATE)
+	if err != nil {
+		return fmt.Errorf("mmap: %w", err)
+	}
+	unix.Munmap(mem)
 	// a failed exec
 	if err := exec.Command("/nonexistent/rewind-missing").Run(); err == nil {
 		return fmt.Errorf("exec of a missing file succeeded")

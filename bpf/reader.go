@@ -4,16 +4,21 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/cilium/ebpf/ringbuf"
 )
 
-// Reader decodes the ring buffer into Events. There is one per Tracer;
-// it is not safe for concurrent use, except Close and RingFill.
+// Reader decodes the ring buffer into Events. There is one per Tracer.
+// Read is not safe for concurrent use; Close, RingFill and SetDeadline
+// may be called from any goroutine, and Close more than once.
 type Reader struct {
 	rd  *ringbuf.Reader
 	rec ringbuf.Record
+
+	mu     sync.RWMutex // guards closed against RingFill on an unmapped ring
+	closed bool
 }
 
 // Reader opens the ring buffer reader; calling it again returns the same
@@ -51,13 +56,25 @@ func (r *Reader) Read(ev *Event) error {
 // the zero time waits forever.
 func (r *Reader) SetDeadline(t time.Time) { r.rd.SetDeadline(t) }
 
-// RingFill reports the bytes waiting to be read and the ring's size.
+// RingFill reports the bytes waiting to be read and the ring's size;
+// zeros once the reader is closed.
 func (r *Reader) RingFill() (used, size uint64) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.closed {
+		return 0, 0
+	}
 	return uint64(r.rd.AvailableBytes()), uint64(r.rd.BufferSize())
 }
 
 // Close stops the reader; a blocked Read returns ErrClosed.
 func (r *Reader) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
 	if err := r.rd.Close(); err != nil {
 		return fmt.Errorf("bpf: close ring buffer: %w", err)
 	}
