@@ -291,3 +291,20 @@ func TestGetopt(t *testing.T) {
 		})
 	}
 }
+
+func TestStringSetsOfEverySize(t *testing.T) {
+	items := []string{"", "a", "bash", "b", "zsh", "sshd", "x-y", strings.Repeat("L", 70), "\xff", "ksh"}
+	for n := 0; n <= len(items); n++ {
+		s := newStrSet(items[:n])
+		for i, it := range items {
+			if got, want := s.has(it), i < n; got != want {
+				t.Errorf("set of %d: has(%q) = %v, want %v", n, it, got, want)
+			}
+		}
+		for _, miss := range []string{"bas", "bashx", "c", strings.Repeat("L", 71), "\xfe"} {
+			if s.has(miss) {
+				t.Errorf("set of %d has %q", n, miss)
+			}
+		}
+	}
+}

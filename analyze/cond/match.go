@@ -5,33 +5,47 @@ import (
 )
 
 // strSet is a set of strings; small sets are scanned, which beats hashing.
+// Larger sets first test the value's length and first byte against
+// bitmaps, so most values that are not members skip the hash.
 type strSet struct {
-	small []string
-	m     map[string]struct{}
+	small   []string
+	m       map[string]struct{}
+	lenMask uint64    // bit n: a member has length n (bit 63: length >= 63)
+	first   [4]uint64 // bit b: a member starts with byte b
 }
 
 func newStrSet(items []string) *strSet {
 	if len(items) <= 6 {
 		return &strSet{small: items}
 	}
-	m := make(map[string]struct{}, len(items))
+	s := &strSet{m: make(map[string]struct{}, len(items))}
 	for _, it := range items {
-		m[it] = struct{}{}
+		s.m[it] = struct{}{}
+		s.lenMask |= 1 << min(len(it), 63)
+		if it != "" {
+			s.first[it[0]>>6] |= 1 << (it[0] & 63)
+		}
 	}
-	return &strSet{m: m}
+	return s
 }
 
 func (s *strSet) has(v string) bool {
-	if s.m != nil {
-		_, ok := s.m[v]
-		return ok
-	}
-	for _, it := range s.small {
-		if it == v {
-			return true
+	if s.m == nil {
+		for _, it := range s.small {
+			if it == v {
+				return true
+			}
 		}
+		return false
 	}
-	return false
+	if s.lenMask&(1<<min(len(v), 63)) == 0 {
+		return false
+	}
+	if v != "" && s.first[v[0]>>6]&(1<<(v[0]&63)) == 0 {
+		return false
+	}
+	_, ok := s.m[v]
+	return ok
 }
 
 // lowerASCII lower-cases ASCII letters only, like strcasestr in the C
