@@ -2,6 +2,7 @@ package bpf
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -40,6 +41,19 @@ func runHelper(scenario string) int {
 	switch scenario {
 	case "workload":
 		err = workload(os.Getenv("REWIND_BPF_DIR"), &rep)
+	case "load":
+		// Load as whoever runs this helper; report the error text.
+		tr, err := Load(Options{})
+		if err == nil {
+			tr.Close()
+			fmt.Println("loaded")
+			return 0
+		}
+		fmt.Println(err)
+		if errors.Is(err, ErrNotRoot) {
+			return 3
+		}
+		return 4
 	case "storm":
 		rep.StormOpens, err = storm(20000)
 	default:

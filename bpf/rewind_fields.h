@@ -255,7 +255,9 @@ static __noinline __u32 put_env(struct scratch *s, __u32 off, struct mm_struct *
 		.at_start = true,
 	};
 	s->cursor = off;
-	bpf_loop(ENV_STEPS, env_step, &w, 0);
+	long steps = bpf_loop(ENV_STEPS, env_step, &w, 0);
+	if (steps == ENV_STEPS && w.p < w.end)
+		mark_truncated(s); /* an environment too large to scan whole */
 	__u32 end_off = s->cursor;
 	return end_off >= off && end_off < WRITE_LIMIT ? end_off : off;
 }

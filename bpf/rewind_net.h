@@ -1,0 +1,147 @@
+/* Network system calls: addresses from the socket where it has them,
+ * from the caller's sockaddr otherwise. Included by rewind_syscalls.h. */
+#pragma once
+
+/* Addresses from the caller's sockaddr: the fallback when the socket has
+ * none (failed connect, unconnected sendto, AF_UNIX). */
+static __noinline __u32 put_user_sockaddr(struct scratch *s, __u32 off, struct net_body *b, const void *uaddr,
+					  bool remote)
+{
+	__u16 family = 0;
+	if (!uaddr || bpf_probe_read_user(&family, sizeof(family), uaddr) < 0)
+		return off;
+	if (!b->family)
+		b->family = family;
+	if (family == AF_INET) {
+		struct sockaddr_in sin = {};
+		bpf_probe_read_user(&sin, sizeof(sin), uaddr);
+		__u8 *addr = remote ? b->daddr : b->saddr;
+		__builtin_memcpy(addr, &sin.sin_addr.s_addr, 4);
+		if (remote)
+			b->dport = bpf_ntohs(sin.sin_port);
+		else
+			b->sport = bpf_ntohs(sin.sin_port);
+	} else if (family == AF_INET6) {
+		struct sockaddr_in6 sin6 = {};
+		bpf_probe_read_user(&sin6, sizeof(sin6), uaddr);
+		__u8 *addr = remote ? b->daddr : b->saddr;
+		__builtin_memcpy(addr, &sin6.sin6_addr, 16);
+		if (remote)
+			b->dport = bpf_ntohs(sin6.sin6_port);
+		else
+			b->sport = bpf_ntohs(sin6.sin6_port);
+	} else if (family == AF_UNIX) {
+		char first = 0;
+		const char *path = (const char *)uaddr + 2;
+		bpf_probe_read_user(&first, 1, path);
+		if (first == 0)
+			off = put_user_str(s, off, FIELD_UNIX_PATH, path + 1, FIELD_ABSTRACT);
+		else
+			off = put_user_str(s, off, FIELD_UNIX_PATH, path, 0);
+	}
+	return off;
+}
+
+/* Family, type, protocol, and the addresses the socket itself holds. */
+static __noinline void sock_fill(struct net_body *b, long fd)
+{
+	struct file *f = fd_file(fd);
+	if (!f)
+		return;
+	__u16 mode = BPF_CORE_READ(f, f_inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return;
+	b->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	b->sock_type = BPF_CORE_READ(sk, sk_type);
+	b->proto = BPF_CORE_READ(sk, sk_protocol);
+	if (b->family == AF_INET) {
+		__u32 a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		if (a)
+			__builtin_memcpy(b->saddr, &a, 4);
+		a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		if (a)
+			__builtin_memcpy(b->daddr, &a, 4);
+	} else if (b->family == AF_INET6) {
+		struct in6_addr a6 = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr);
+		__builtin_memcpy(b->saddr, &a6, 16);
+		a6 = BPF_CORE_READ(sk, __sk_common.skc_v6_daddr);
+		if (a6.in6_u.u6_addr32[0] | a6.in6_u.u6_addr32[1] | a6.in6_u.u6_addr32[2] | a6.in6_u.u6_addr32[3])
+			__builtin_memcpy(b->daddr, &a6, 16);
+	} else {
+		return;
+	}
+	__u16 sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	__u16 dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (sport)
+		b->sport = sport;
+	if (dport)
+		b->dport = dport;
+}
+
+static __noinline int do_net(__u32 nr, __s64 ret, const __u64 *args)
+{
+	struct scratch *s = begin_event(SLOT_SYSCALL, KIND_NET, nr, ret, sizeof(struct net_body));
+	if (!s)
+		return 0;
+	struct net_body *b = body_of(s);
+	__u32 off = tail_start(s);
+	long fd = args[0];
+
+	switch (nr) {
+	case NR_SOCKET:
+		b->family = args[0];
+		b->sock_type = args[1] & 0xf;
+		b->flags = args[1] & ~0xfULL;
+		b->proto = args[2];
+		b->fd = ret;
+		if (ret >= 0)
+			sock_fill(b, ret);
+		break;
+	case NR_CONNECT:
+		b->fd = fd;
+		/* the caller's address first, then what the socket holds */
+		off = put_user_sockaddr(s, off, b, (const void *)args[1], true);
+		if (ret == 0 || ret == -EINPROGRESS)
+			sock_fill(b, fd);
+		break;
+	case NR_ACCEPT:
+	case NR_ACCEPT4:
+		b->fd = ret;
+		b->flags = nr == NR_ACCEPT4 ? args[3] : 0;
+		if (ret >= 0)
+			sock_fill(b, ret);
+		break;
+	case NR_BIND:
+		b->fd = fd;
+		off = put_user_sockaddr(s, off, b, (const void *)args[1], false);
+		if (ret == 0)
+			sock_fill(b, fd);
+		break;
+	case NR_LISTEN:
+		b->fd = fd;
+		b->flags = args[1]; /* backlog */
+		sock_fill(b, fd);
+		break;
+	case NR_SENDTO:
+		b->fd = fd;
+		b->flags = args[3];
+		sock_fill(b, fd);
+		off = put_user_sockaddr(s, off, b, (const void *)args[4], true);
+		break;
+	case NR_RECVFROM:
+		b->fd = fd;
+		b->flags = args[3];
+		sock_fill(b, fd);
+		/* the kernel wrote the sender's address on success */
+		if (ret >= 0)
+			off = put_user_sockaddr(s, off, b, (const void *)args[4], true);
+		break;
+	}
+	finish_event(s, off);
+	return 0;
+}
+

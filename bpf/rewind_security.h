@@ -1,0 +1,118 @@
+/* Privilege, namespace, module, signal and memory-exec system calls.
+ * Included by rewind_syscalls.h. */
+#pragma once
+
+static __noinline int do_security(__u32 nr, __s64 ret, const __u64 *args)
+{
+	struct scratch *s = begin_event(SLOT_SYSCALL, KIND_SECURITY, nr, ret, sizeof(struct sec_body));
+	if (!s)
+		return 0;
+	struct sec_body *b = body_of(s);
+	__u32 off = tail_start(s);
+	b->fd = -1;
+	b->new_uid = b->new_euid = b->new_suid = 0xffffffff;
+	b->new_gid = b->new_egid = b->new_sgid = 0xffffffff;
+
+	switch (nr) {
+	case NR_SETUID:
+		b->new_uid = args[0];
+		break;
+	case NR_SETGID:
+		b->new_gid = args[0];
+		break;
+	case NR_SETREUID:
+		b->new_uid = args[0], b->new_euid = args[1];
+		break;
+	case NR_SETREGID:
+		b->new_gid = args[0], b->new_egid = args[1];
+		break;
+	case NR_SETRESUID:
+		b->new_uid = args[0], b->new_euid = args[1], b->new_suid = args[2];
+		break;
+	case NR_SETRESGID:
+		b->new_gid = args[0], b->new_egid = args[1], b->new_sgid = args[2];
+		break;
+	case NR_SETFSUID:
+		b->new_euid = args[0];
+		break;
+	case NR_SETFSGID:
+		b->new_egid = args[0];
+		break;
+	case NR_CAPSET: {
+		__u32 d[6] = {}; /* two struct __user_cap_data_struct */
+		bpf_probe_read_user(d, sizeof(d), (void *)args[1]);
+		b->cap_eff = d[0] | ((__u64)d[3] << 32);
+		b->cap_prm = d[1] | ((__u64)d[4] << 32);
+		b->cap_inh = d[2] | ((__u64)d[5] << 32);
+		break;
+	}
+	case NR_PRCTL:
+		b->op = args[0], b->flags = args[1];
+		break;
+	case NR_PTRACE:
+		b->op = args[0], b->target_pid = args[1], b->addr = args[2];
+		break;
+	case NR_PROCESS_VM_WRITEV:
+		b->target_pid = args[0], b->flags = args[5];
+		if (ret > 0)
+			b->len = ret;
+		break;
+	case NR_KILL:
+	case NR_TKILL:
+		b->target_pid = args[0], b->signal = args[1];
+		break;
+	case NR_TGKILL:
+		b->target_pid = args[1], b->signal = args[2];
+		break;
+	case NR_UNSHARE:
+		b->flags = args[0], b->ns_flags = args[0] & CLONE_NEW_MASK;
+		break;
+	case NR_SETNS:
+		b->fd = args[0], b->ns_flags = args[1];
+		off = put_file_path(s, off, FIELD_PATH, fd_file(args[0]));
+		break;
+	case NR_MOUNT:
+		b->flags = args[3];
+		off = put_user_str(s, off, FIELD_PATH_RAW, (const char *)args[0], 0);
+		off = put_path_arg(s, off, IDS(FIELD_TARGET_RAW, FIELD_TARGET_BASE), (const char *)args[1], AT_FDCWD);
+		off = put_user_str(s, off, FIELD_FSTYPE, (const char *)args[2], 0);
+		break;
+	case NR_UMOUNT2:
+		b->flags = args[1];
+		off = put_path_arg(s, off, IDS(FIELD_TARGET_RAW, FIELD_TARGET_BASE), (const char *)args[0], AT_FDCWD);
+		break;
+	case NR_PIVOT_ROOT:
+		off = put_path_arg(s, off, IDS(FIELD_PATH_RAW, FIELD_PATH_BASE), (const char *)args[0], AT_FDCWD);
+		off = put_path_arg(s, off, IDS(FIELD_TARGET_RAW, FIELD_TARGET_BASE), (const char *)args[1], AT_FDCWD);
+		break;
+	case NR_INIT_MODULE:
+		b->len = args[1];
+		break;
+	case NR_FINIT_MODULE:
+		b->fd = args[0], b->flags = args[2];
+		off = put_file_path(s, off, FIELD_PATH, fd_file(args[0]));
+		break;
+	case NR_DELETE_MODULE:
+		b->flags = args[1];
+		off = put_user_str(s, off, FIELD_PATH_RAW, (const char *)args[0], 0);
+		break;
+	case NR_BPF:
+		b->op = args[0];
+		break;
+	case NR_MEMFD_CREATE:
+		b->flags = args[1];
+		b->fd = ret;
+		off = put_user_str(s, off, FIELD_PATH_RAW, (const char *)args[0], 0);
+		break;
+	case NR_MMAP:
+		b->addr = ret >= 0 ? (__u64)ret : args[0];
+		b->len = args[1], b->prot = args[2], b->flags = args[3], b->fd = args[4];
+		break;
+	case NR_MPROTECT:
+		b->addr = args[0], b->len = args[1], b->prot = args[2];
+		break;
+	}
+	finish_event(s, off);
+	return 0;
+}
+
