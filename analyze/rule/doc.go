@@ -45,4 +45,25 @@
 //
 // Named lists are not part of the grammar: the loader substitutes them
 // into the condition text before parsing, as Falco does.
+//
+// Rules files are YAML sequences of items, loaded in order (several files
+// act as one sequence):
+//
+//   - list: name, items. An item naming an earlier list is replaced by its
+//     items. Every list is substituted, by name, wherever it appears
+//     delimited in a macro or rule condition.
+//   - macro: name, condition. A macro may use only macros defined before
+//     it; a rule may use any macro.
+//   - rule: rule, desc, condition, output, priority, tags, enabled,
+//     exceptions, source, warn_evttypes, skip-if-unknown-filter, capture,
+//     capture_duration. Exceptions become "and not (...)" clauses.
+//   - Redefining an item replaces it in place. "append: true" (deprecated)
+//     or "override: {key: append|replace}" change an earlier item instead;
+//     appended conditions are joined with a blank, so they start with
+//     "and" or "or". An item with only rule and enabled switches a rule.
+//   - required_engine_version and required_plugin_versions are recorded.
+//
+// Every problem is an *Error with the file, line and column (conditions
+// map back through YAML folding, appends and list substitution); each file
+// reports at most MaxErrors of them.
 package rule
