@@ -136,7 +136,9 @@ func CompileRules(rs *rule.Ruleset, cat Catalog) (*Program, *Summary, error) {
 			sum.Warnings = append(sum.Warnings, e)
 		}
 		if r.WarnEvtypes {
-			if n := cond.Types.Size(universe); n < 0 || n > MaxEventTypes {
+			// A co-finite set means "(almost) every type", whatever the size
+			// of the universe: Falco's libs know far more than 100 types.
+			if cond.Types.Except || cond.Types.Size(universe) > MaxEventTypes {
 				e := rule.Errorf(r.At, "rule %q matches too many evt.type values; it is tested on every event", r.Name)
 				e.Severity = rule.SeverityWarning
 				sum.Warnings = append(sum.Warnings, e)

@@ -176,3 +176,26 @@ func TestProgramIsSafeForConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+func TestRulesWithoutAnEventTypeGetAWarning(t *testing.T) {
+	rs := loadRules(t, `
+- rule: Everything
+  desc: d
+  condition: proc.name = bash
+  output: o
+  priority: info
+- rule: Quiet
+  desc: d
+  condition: evt.type != open
+  output: o
+  priority: info
+  warn_evttypes: false
+`)
+	_, sum, err := CompileRules(rs, fakeCatalog{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Warnings) != 1 || sum.Warnings[0].Error() != `r.yaml:2:3: warning: rule "Everything" matches too many evt.type values; it is tested on every event` {
+		t.Errorf("warnings %v", sum.Warnings)
+	}
+}
