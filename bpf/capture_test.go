@@ -159,6 +159,14 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 		{"bind and listen on the listener port", func(e *Event) bool {
 			return e.Kind == KindNet && e.Syscall == "listen" && e.Sport == uint16(rep.ListenPort)
 		}},
+		{"sendto carries the destination", func(e *Event) bool {
+			return e.Kind == KindNet && e.Syscall == "sendto" && e.ProtoName() == "udp" && e.Ret == 4 &&
+				e.Daddr == loopback && e.Dport == uint16(rep.UDPServerPort) && e.Sport == uint16(rep.UDPClientPort)
+		}},
+		{"recvfrom carries the sender", func(e *Event) bool {
+			return e.Kind == KindNet && e.Syscall == "recvfrom" && e.ProtoName() == "udp" && e.Ret == 4 &&
+				e.Daddr == loopback && e.Dport == uint16(rep.UDPClientPort) && e.Sport == uint16(rep.UDPServerPort)
+		}},
 		{"exec from a memfd is flagged", func(e *Event) bool {
 			return e.Kind == KindExec && e.Ret == 0 && e.ExeFromMemfd && slices.Equal(e.Argv, []string{rep.MemfdExe, "from-memfd"}) &&
 				strings.HasPrefix(e.ExePath, "/memfd:rewind-test")
@@ -175,6 +183,13 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 		{"setuid records the new uid", func(e *Event) bool {
 			return e.Kind == KindSecurity && e.Syscall == "setuid" && e.NewUID == 65534 && e.Ret == 0
 		}},
+	}
+	if rep.Listen6Port != 0 {
+		loopback6 := netip.IPv6Loopback()
+		exps = append(exps, expectation{"connect over IPv6 loopback", func(e *Event) bool {
+			return e.Kind == KindNet && e.Syscall == "connect" && e.Family == unix.AF_INET6 &&
+				e.Daddr == loopback6 && e.Saddr == loopback6 && e.Dport == uint16(rep.Listen6Port) && e.Sport != 0
+		}})
 	}
 	for _, x := range exps {
 		found := false

@@ -21,15 +21,18 @@ const helperEnv = "REWIND_BPF_HELPER"
 // helperReport is what the workload helper tells the test about what it
 // did, so the test knows the values to look for.
 type helperReport struct {
-	Pid        int    `json:"pid"`
-	TempFile   string `json:"temp_file"`
-	Renamed    string `json:"renamed"`
-	Dir        string `json:"dir"`
-	Script     string `json:"script"`
-	ListenPort int    `json:"listen_port"`
-	ClientPort int    `json:"client_port"`
-	MemfdExe   string `json:"memfd_exe"`
-	StormOpens int    `json:"storm_opens"`
+	Pid           int    `json:"pid"`
+	TempFile      string `json:"temp_file"`
+	Renamed       string `json:"renamed"`
+	Dir           string `json:"dir"`
+	Script        string `json:"script"`
+	ListenPort    int    `json:"listen_port"`
+	ClientPort    int    `json:"client_port"`
+	MemfdExe      string `json:"memfd_exe"`
+	StormOpens    int    `json:"storm_opens"`
+	Listen6Port   int    `json:"listen6_port"`
+	UDPServerPort int    `json:"udp_server_port"`
+	UDPClientPort int    `json:"udp_client_port"`
 }
 
 // runHelper runs a workload scenario in this (child) process and prints a
@@ -162,6 +165,18 @@ func workload(dir string, rep *helperReport) error {
 	if err := <-accepted; err != nil {
 		return err
 	}
+	// UDP with addresses: sendto and recvfrom
+	if err := udpExchange(rep); err != nil {
+		return err
+	}
+	// IPv6 loopback, where the host has it
+	if l6, err := net.Listen("tcp6", "[::1]:0"); err == nil {
+		rep.Listen6Port = l6.Addr().(*net.TCPAddr).Port
+		if c6, err := net.Dial("tcp6", l6.Addr().String()); err == nil {
+			c6.Close()
+		}
+		l6.Close()
+	}
 	// exec from a memfd
 	if err := memfdExec(rep); err != nil {
 		return err
@@ -176,6 +191,29 @@ func workload(dir string, rep *helperReport) error {
 	// privileges last: everything after runs as nobody
 	if err := syscall.Setuid(65534); err != nil {
 		return fmt.Errorf("setuid: %w", err)
+	}
+	return nil
+}
+
+func udpExchange(rep *helperReport) error {
+	srv, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	cli, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	rep.UDPServerPort = srv.LocalAddr().(*net.UDPAddr).Port
+	rep.UDPClientPort = cli.LocalAddr().(*net.UDPAddr).Port
+	if _, err := cli.WriteToUDP([]byte("ping"), srv.LocalAddr().(*net.UDPAddr)); err != nil {
+		return err
+	}
+	buf := make([]byte, 16)
+	if _, _, err := srv.ReadFromUDP(buf); err != nil {
+		return err
 	}
 	return nil
 }
