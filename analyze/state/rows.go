@@ -22,7 +22,13 @@ type Rows struct {
 // column holds one Arrow column cast once per batch to its concrete type,
 // so that row access is a slice index rather than an interface call.
 type column struct {
-	arr   arrow.Array // nil when the batch lacks the column
+	arr arrow.Array // nil when the batch lacks the column
+	// nulls is the validity bitmap (nil when the column has no nulls) and
+	// off the array's offset into it; read inline rather than through
+	// the arrow.Array interface on every access.
+	nulls []byte
+	off   int
+	all   bool // every row is null
 	ts    []arrow.Timestamp
 	i64   []int64
 	i32   []int32
@@ -68,6 +74,11 @@ func (c *column) bind(arr arrow.Array, want arrow.DataType) error {
 		return fmt.Errorf("type %s, want %s", arr.DataType(), want)
 	}
 	c.arr = arr
+	if arr.NullN() > 0 {
+		c.nulls = arr.NullBitmapBytes()
+		c.off = arr.Data().Offset()
+		c.all = arr.NullN() == arr.Len()
+	}
 	switch a := arr.(type) {
 	case *array.Timestamp:
 		c.ts = a.TimestampValues()
@@ -115,19 +126,30 @@ func (c *column) bind(arr arrow.Array, want arrow.DataType) error {
 	return nil
 }
 
+// null reports whether row i is null (or the column is absent).
+func (c *column) null(i int) bool {
+	if c.arr == nil || c.all {
+		return true
+	}
+	if c.nulls == nil {
+		return false
+	}
+	j := c.off + i
+	return c.nulls[j>>3]&(1<<(uint(j)&7)) == 0
+}
+
 // Len is the number of rows.
 func (r *Rows) Len() int { return r.n }
 
 // Has reports whether row i holds a value (not null) in column c.
 func (r *Rows) Has(c format.ColumnID, i int) bool {
-	a := r.cols[c].arr
-	return a != nil && a.IsValid(i)
+	return !r.cols[c].null(i)
 }
 
 // Int returns a signed integer or timestamp column's value.
 func (r *Rows) Int(c format.ColumnID, i int) (int64, bool) {
 	col := &r.cols[c]
-	if col.arr == nil || col.arr.IsNull(i) {
+	if col.null(i) {
 		return 0, false
 	}
 	switch {
@@ -150,7 +172,7 @@ func (r *Rows) Int(c format.ColumnID, i int) (int64, bool) {
 // Uint returns an unsigned integer column's value.
 func (r *Rows) Uint(c format.ColumnID, i int) (uint64, bool) {
 	col := &r.cols[c]
-	if col.arr == nil || col.arr.IsNull(i) {
+	if col.null(i) {
 		return 0, false
 	}
 	switch {
@@ -171,7 +193,7 @@ func (r *Rows) Uint(c format.ColumnID, i int) (uint64, bool) {
 // Bool returns a boolean column's value.
 func (r *Rows) Bool(c format.ColumnID, i int) (bool, bool) {
 	col := &r.cols[c]
-	if col.bools == nil || col.bools.IsNull(i) {
+	if col.bools == nil || col.null(i) {
 		return false, false
 	}
 	return col.bools.Value(i), true
@@ -181,7 +203,7 @@ func (r *Rows) Bool(c format.ColumnID, i int) (bool, bool) {
 // aliases the batch's memory.
 func (r *Rows) Str(c format.ColumnID, i int) (string, bool) {
 	col := &r.cols[c]
-	if col.arr == nil || col.arr.IsNull(i) {
+	if col.null(i) {
 		return "", false
 	}
 	if col.str != nil {
@@ -198,7 +220,7 @@ func (r *Rows) Str(c format.ColumnID, i int) (string, bool) {
 // engine's evt.type index) use it to avoid comparing strings per row.
 func (r *Rows) DictIndex(c format.ColumnID, i int) (int, bool) {
 	col := &r.cols[c]
-	if col.dictVals == nil || col.arr.IsNull(i) {
+	if col.dictVals == nil || col.null(i) {
 		return 0, false
 	}
 	return int(col.dictIdx[i]), true
@@ -212,7 +234,7 @@ func (r *Rows) Dict(c format.ColumnID) *array.String { return r.cols[c].dictVals
 // dst; each element is copied, so the result outlives the batch.
 func (r *Rows) Strings(c format.ColumnID, i int, dst []string) []string {
 	col := &r.cols[c]
-	if col.listStr == nil || col.list.IsNull(i) {
+	if col.listStr == nil || col.null(i) {
 		return dst
 	}
 	start, end := col.list.ValueOffsets(i)

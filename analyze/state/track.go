@@ -38,7 +38,6 @@ func (t *Table) trackFD(r *Rows, i int, kind format.Kind) *Process {
 	if p == nil {
 		return nil
 	}
-	sys, _ := r.Str(format.ColSyscall, i)
 	switch kind {
 	case format.KindOpen:
 		flags, _ := r.Uint(format.ColFlags, i)
@@ -48,9 +47,10 @@ func (t *Table) trackFD(r *Rows, i int, kind format.Kind) *Process {
 		}
 		t.putFD(p, FD{Num: int32(ret), TypeChar: tc, Name: t.internCol(r, format.ColPath, i), Flags: flags})
 	case format.KindNet:
+		sys, _ := r.Str(format.ColSyscall, i)
 		t.trackSocket(r, i, p, sys, ret)
 	case format.KindSecurity:
-		switch sys {
+		switch sys, _ := r.Str(format.ColSyscall, i); sys {
 		case "memfd_create":
 			if ret >= 0 {
 				name, _ := r.Str(format.ColPath, i)
