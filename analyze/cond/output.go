@@ -150,6 +150,9 @@ func (c *compiler) outputOperand(op rule.Operand, src *rule.Source, off, n int) 
 				used = n
 			}
 			return nil, used, &Unavailable{Field: name, Reason: un.Reason, Pos: src.Pos(off)}
+		case hasArg:
+			// Shrink like libs: try the name alone and print "[...]" as text.
+			arg, hasArg = "", false
 		case errors.Is(err, ErrUnknownField):
 			k := strings.LastIndexByte(name, '.')
 			if k <= 0 || !strings.Contains(name[:k], ".") {
@@ -157,7 +160,11 @@ func (c *compiler) outputOperand(op rule.Operand, src *rule.Source, off, n int) 
 			}
 			name, arg, hasArg = name[:k], "", false
 		default:
-			c.errorf(src.Pos(off), "field %s: %v", name, err)
+			if strings.HasPrefix(err.Error(), "field ") {
+				c.errorf(src.Pos(off), "%v", err)
+			} else {
+				c.errorf(src.Pos(off), "field %s: %v", name, err)
+			}
 			return nil, 0, nil
 		}
 	}

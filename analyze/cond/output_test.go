@@ -23,6 +23,7 @@ func TestOutputFormatting(t *testing.T) {
 		{"punctuation after a field is text", "(%proc.name), %proc.pname.", "(bash), sshd."},
 		{"a percent without field is text", "100% sure %", "100% sure %"},
 		{"a dotted suffix the catalog lacks is text", "%proc.name.suffix", "bash.suffix"},
+		{"an argument the field rejects is text", "%proc.aname[x]!", "sshd systemd[x]!"},
 		{"unavailable fields print <NA>", "ns=%k8s.ns.name", "ns=<NA>"},
 		{"container.info is accepted and prints nothing", "x %container.info", "x "},
 	}
