@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -35,15 +33,16 @@ func newRulesCmd() *cobra.Command {
 			"with those fields missing and are listed on stderr; --skip-unavailable skips them.\n\n" +
 			"Exit codes: 0 no alerts, 1 alerts, 2 runtime error, 3 invalid rules.",
 		Example: "  rewind-replay rules -r falco_rules.yaml -r samples/rules/rewind_rules.yaml rec/\n" +
-			"  rewind-replay rules -r rules.yaml -o json --since 2026-01-02T03:04:00Z rec/ | jq .rule",
+			"  rewind-replay rules -r rules.yaml -o json --since 2026-01-02T03:04:00Z rec/ | jq .rule\n" +
+			"  rewind-replay rules -r rules.yaml --since +30s --until +2m rec/",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args[0]) },
 	}
 	f := cmd.Flags()
 	f.StringArrayVarP(&o.rules, "rules", "r", nil, "rules file to load (repeatable, loaded in order)")
 	f.StringVarP(&o.output, "output", "o", "text", "alert format: text|json (JSON lines shaped like Falco's)")
-	f.StringVar(&o.since, "since", "", "test only events at or after this time (RFC 3339, or ns since the epoch)")
-	f.StringVar(&o.until, "until", "", "test only events before this time (RFC 3339, or ns since the epoch)")
+	f.StringVar(&o.since, "since", "", "test only events at or after this time: RFC 3339 or +DURATION from the recording start")
+	f.StringVar(&o.until, "until", "", "test only events before this time: RFC 3339 or +DURATION from the recording start")
 	f.BoolVar(&o.skipUnavailable, "skip-unavailable", false, "skip rules that need fields recordings cannot provide instead of running them with those fields missing")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the rule summary on stderr")
 	cmd.AddCommand(newRulesValidateCmd())
@@ -57,14 +56,6 @@ func (o *rulesOptions) run(cmd *cobra.Command, dir string) error {
 	if o.output != "text" && o.output != "json" {
 		return withCode(exitInvalid, fmt.Errorf("--output %q: want text or json", o.output))
 	}
-	since, err := parseTime("--since", o.since)
-	if err != nil {
-		return withCode(exitInvalid, err)
-	}
-	until, err := parseTime("--until", o.until)
-	if err != nil {
-		return withCode(exitInvalid, err)
-	}
 	rs, err := engine.Load(o.rules, engine.LoadOptions{SkipUnavailable: o.skipUnavailable})
 	if err != nil {
 		return loadError(cmd.ErrOrStderr(), err)
@@ -75,6 +66,10 @@ func (o *rulesOptions) run(cmd *cobra.Command, dir string) error {
 	rec, err := format.Open(dir)
 	if err != nil {
 		return withCode(exitError, err)
+	}
+	since, until, err := o.window(rec)
+	if err != nil {
+		return err
 	}
 	w := bufio.NewWriter(cmd.OutOrStdout())
 	st, err := rs.Run(rec, engine.RunOptions{Since: since, Until: until}, func(a *engine.Alert) error {
@@ -101,17 +96,26 @@ func (o *rulesOptions) run(cmd *cobra.Command, dir string) error {
 	return nil
 }
 
-func parseTime(flag, s string) (int64, error) {
-	if s == "" {
-		return 0, nil
+// window parses --since and --until against the recording's start.
+func (o *rulesOptions) window(rec *format.Recording) (since, until int64, err error) {
+	if o.since == "" && o.until == "" {
+		return 0, 0, nil
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UnixNano(), nil
+	start, err := rec.Start()
+	if err != nil {
+		return 0, 0, withCode(exitError, err)
 	}
-	if ns, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return ns, nil
+	if o.since != "" {
+		if since, err = format.ParseTimeBound(o.since, start); err != nil {
+			return 0, 0, withCode(exitInvalid, fmt.Errorf("--since: %w", err))
+		}
 	}
-	return 0, fmt.Errorf("%s %q: want an RFC 3339 time (2026-01-02T03:04:05Z) or ns since the epoch", flag, s)
+	if o.until != "" {
+		if until, err = format.ParseTimeBound(o.until, start); err != nil {
+			return 0, 0, withCode(exitInvalid, fmt.Errorf("--until: %w", err))
+		}
+	}
+	return since, until, nil
 }
 
 // loadError prints rule problems in full and picks the exit code.

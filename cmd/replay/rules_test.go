@@ -84,6 +84,7 @@ func TestRulesCommandExitCodes(t *testing.T) {
 		{"invalid rules exit 3 with positions", []string{"rules", "-r", fixtures + "/bad_rules.yaml", fixtures + "/recordings/benign"}, exitInvalid, "", "bad_rules.yaml:3:"},
 		{"a missing recording is a runtime error", []string{"rules", "-r", ours, fixtures + "/recordings/nope"}, exitError, "", "nope"},
 		{"no rules file is invalid input", []string{"rules", fixtures + "/recordings/benign"}, exitInvalid, "", "no rules file"},
+		{"an offset past every event raises nothing", []string{"rules", "-r", ours, "--since", "+1h", fixtures + "/recordings/ptrace"}, exitOK, "", "0 alerts"},
 		{"a bad time is invalid input", []string{"rules", "-r", ours, "--since", "yesterday", fixtures + "/recordings/benign"}, exitInvalid, "", "--since"},
 	}
 	for _, tt := range tests {
