@@ -200,8 +200,8 @@ func (r *Recorder) keyframe(emit func(*format.Event) error) error {
 			continue
 		}
 		if res, ok := r.hasher.Lookup(id); ok {
-			res.Ts, res.Source = now, HashFromCache
-			if err := r.emitHash(emit, &res); err != nil {
+			res.Ts = now
+			if err := r.emitHash(emit, cached(res)); err != nil {
 				return err
 			}
 			continue
@@ -209,6 +209,15 @@ func (r *Recorder) keyframe(emit func(*format.Event) error) error {
 		r.hasher.Submit(row.Pid, row.ExePath, id)
 	}
 	return nil
+}
+
+// cached marks a result repeated from the cache; a failure that was
+// cached (a file over the size cap) keeps saying why.
+func cached(res HashResult) *HashResult {
+	if res.Sha256 != "" {
+		res.Source = HashFromCache
+	}
+	return &res
 }
 
 func (r *Recorder) emitHash(emit func(*format.Event) error, res *HashResult) error {
@@ -368,8 +377,8 @@ func (r *Recorder) writeOne(p *pending) error {
 		id := identityOfExec(ev)
 		if !r.emitted[id] {
 			if res, ok := r.hasher.Lookup(id); ok {
-				res.Ts, res.Source = ev.Ts, HashFromCache
-				return r.emitHash(r.w.Append, &res)
+				res.Ts = ev.Ts
+				return r.emitHash(r.w.Append, cached(res))
 			}
 		}
 	}

@@ -18,7 +18,9 @@ import (
 type scriptSource struct {
 	mu      sync.Mutex
 	events  []bpf.Event
-	errs    map[int]error // index -> error returned instead of the event
+	errs    map[int]error         // index -> error returned instead of the event
+	gates   map[int]chan struct{} // index -> closed when the event may be read
+	stamp   *bpf.BootClock        // when set, events are stamped with the time they are read
 	next    int
 	done    chan struct{}
 	once    sync.Once
@@ -26,7 +28,7 @@ type scriptSource struct {
 }
 
 func newScriptSource(events []bpf.Event) *scriptSource {
-	return &scriptSource{events: events, errs: map[int]error{}, done: make(chan struct{}), drained: make(chan struct{})}
+	return &scriptSource{events: events, errs: map[int]error{}, gates: map[int]chan struct{}{}, done: make(chan struct{}), drained: make(chan struct{})}
 }
 
 func (s *scriptSource) Read(ev *bpf.Event) error {
@@ -37,11 +39,18 @@ func (s *scriptSource) Read(ev *bpf.Event) error {
 		if s.next == len(s.events) {
 			close(s.drained)
 		}
+		gate := s.gates[i]
 		s.mu.Unlock()
+		if gate != nil {
+			<-gate
+		}
 		if err := s.errs[i]; err != nil {
 			return err
 		}
 		*ev = s.events[i]
+		if s.stamp != nil {
+			ev.BootNs = uint64(time.Now().UnixNano() - s.stamp.OffsetNs)
+		}
 		return nil
 	}
 	s.mu.Unlock()
@@ -49,10 +58,21 @@ func (s *scriptSource) Read(ev *bpf.Event) error {
 	return bpf.ErrClosed
 }
 
+// Pending is true when Read would return at once, as for the ring.
 func (s *scriptSource) Pending() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.next < len(s.events)
+	if s.next >= len(s.events) {
+		return false
+	}
+	if gate := s.gates[s.next]; gate != nil {
+		select {
+		case <-gate:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func (s *scriptSource) Close() error { s.once.Do(func() { close(s.done) }); return nil }
@@ -326,5 +346,93 @@ func TestRecorderKindsFilterStillFollowsProcesses(t *testing.T) {
 	}
 	if !sawOpen {
 		t.Error("no open row")
+	}
+}
+
+func TestRecorderRepeatsHashRowsInEachSegment(t *testing.T) {
+	cmd, path := startCopyOf(t, "sleep")
+	id := statIdentity(t, path)
+	pid := int32(cmd.Process.Pid)
+	exec1 := bpf.Event{Kind: bpf.KindExec, Syscall: "execve", BootNs: 10, Pid: pid, Tid: pid, ExePath: path,
+		ExeDev: id.Dev, ExeIno: id.Ino, ExeCtime: id.Ctime, ExeMtime: id.Mtime, ExeSize: id.Size}
+	exec2 := exec1
+	exec2.BootNs = 20
+	src := newScriptSource([]bpf.Event{exec1, exec2})
+	gate := make(chan struct{})
+	src.gates[1] = gate
+	cfg := newTestConfig(t, src)
+	src.stamp = &cfg.Clock
+	// A one-byte segment bound: every batch (at most 100 ms of rows, and
+	// heartbeats come every 50 ms) rotates to a new segment.
+	cfg.Writer.BatchMaxAge, cfg.Writer.SegmentMaxBytes = 100*time.Millisecond, 1
+	rec, err := NewRecorder(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rec.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, ok := rec.hasher.Lookup(id); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first exec was not hashed within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // the result is appended, segments rotate
+	close(gate)
+	<-src.drained
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	r, err := format.Open(cfg.Writer.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashIn := map[string]string{} // segment -> hash source of the identity
+	var execSegs []string
+	err = r.Scan(format.ScanOptions{}, func(b *format.Batch) error {
+		for i := 0; i < b.Len(); i++ {
+			var ev format.Event
+			b.Event(i, &ev)
+			switch {
+			case ev.Kind == format.KindExec && ev.Pid == pid:
+				execSegs = append(execSegs, b.Segment)
+			case ev.Kind == format.KindExeHash && ev.ExeIno == id.Ino && ev.Sha256 != "":
+				hashIn[b.Segment] = ev.HashSource
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(execSegs) != 2 || execSegs[0] == execSegs[1] {
+		t.Fatalf("exec rows in segments %v, want two different segments", execSegs)
+	}
+	// The first hash may land in the first keyframe's segment (sleep was
+	// already running) or the first exec's; later segments repeat it.
+	for i, seg := range execSegs {
+		if hashIn[seg] == "" {
+			t.Errorf("exec %d's segment %s has no exe_hash row with a sha256 (rows in %v)", i+1, seg, hashIn)
+		}
+	}
+	if hashIn[execSegs[1]] != HashFromCache {
+		t.Errorf("second exec's segment has hash source %q, want the cached row repeated", hashIn[execSegs[1]])
+	}
+	var fresh int
+	for _, src := range hashIn {
+		if src == HashFromProcExe {
+			fresh++
+		}
+	}
+	if fresh != 1 {
+		t.Errorf("%d segments with a freshly computed hash, want 1 (then the cache): %v", fresh, hashIn)
 	}
 }
