@@ -108,7 +108,7 @@ func New(src Source, opts Options) (*Runner, error) {
 			return nil, fmt.Errorf("configure duckdb (%s): %w", s, err)
 		}
 	}
-	if err := r.registerStreams(); err != nil {
+	if err := r.registerStreams(nil); err != nil {
 		r.Close()
 		return nil, err
 	}
@@ -140,14 +140,24 @@ func (r *Runner) Close() error {
 	return errors.Join(errs...)
 }
 
-// registerStreams gives every streamed view a fresh, unread scanReader.
-// A registered stream can be read once, so this runs before every
-// statement; registering is cheap (nothing is scanned until DuckDB
-// pulls the first batch).
-func (r *Runner) registerStreams() error {
+// registerStreams gives every streamed source a fresh, unread
+// scanReader. A registered stream can be read once, so this runs before
+// every statement; registering is cheap (nothing is scanned until DuckDB
+// pulls the first batch). plans gives the columns each source's scan
+// will read; a source missing from plans gets one column (a scan that
+// reads none still counts rows through it), and all columns when plans
+// is nil.
+func (r *Runner) registerStreams(plans map[string]scanPlan) error {
 	var fresh []func()
-	for _, v := range streamViews {
-		rd := newScanReader(v.name, r.src, format.ScanOptions{Kinds: v.kinds})
+	for _, v := range sources {
+		var project []int
+		if plans != nil {
+			project = []int{int(format.ColTs)}
+			if p, ok := plans[v.sourceName()]; ok {
+				project = p.project
+			}
+		}
+		rd := newScanReader(v.name, r.src, format.ScanOptions{Kinds: v.kinds}, sourceSchema(v.sourceName()), project)
 		release, err := r.arrow.RegisterView(rd, v.sourceName())
 		rd.Release() // the exported stream holds its own reference
 		if err != nil {
@@ -176,23 +186,15 @@ func (r *Runner) buildTables(ctx context.Context) error {
 	if r.built {
 		return nil
 	}
-	rd := newScanReader("lifecycle rows", r.src, format.ScanOptions{Kinds: lifecycleKinds})
-	release, err := r.arrow.RegisterView(rd, "_rec_lifecycle")
-	rd.Release()
-	if err != nil {
-		return fmt.Errorf("register lifecycle rows: %w", err)
-	}
-	defer release()
-	load := lifecycleSQL("_rec_lifecycle")
-	err = r.withStreams(ctx, load, func() error {
+	load := lifecycleSQL()
+	err := r.run(ctx, "", load, nil, func() error {
 		_, err := r.conn.ExecContext(ctx, load)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("build process tables: %w", err)
 	}
-	stmts := append(tableStatements(), "DROP VIEW _rec_lifecycle")
-	for _, s := range stmts {
+	for _, s := range tableStatements() {
 		if _, err := r.conn.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("build process tables: %w", err)
 		}
@@ -204,36 +206,51 @@ func (r *Runner) buildTables(ctx context.Context) error {
 	return nil
 }
 
-// streamOptimizers are the DuckDB optimizers that push projections and
-// filters into a scan. DuckDB's Arrow stream scan (duckdb_arrow_scan, as
-// of v1.5) accepts those pushdowns but the stream cannot apply them: it
-// then reads the wrong child array for a projected column (or crashes on
-// a dictionary column) and drops pushed filters. They are disabled while
-// a statement reads a streamed view, so the scan reads every column in
-// schema order and DuckDB filters itself. TestStreamScanIgnoresPushdown
-// guards this.
-const streamOptimizers = "filter_pushdown,unused_columns,statistics_propagation"
-
-// withStreams runs fn with the pushdown optimizers disabled when text
-// reads a streamed view.
-func (r *Runner) withStreams(ctx context.Context, text string, fn func() error) error {
+// run runs fn, which executes text, with fresh streams registered for
+// the sources text reads, each projected to the columns DuckDB's plan
+// reads (see planScans), and the filter pushdown optimizers off. name
+// labels errors ("" for internal statements).
+func (r *Runner) run(ctx context.Context, name, text string, args []any, fn func() error) error {
 	if !needsStreams(text) {
 		return fn()
 	}
-	if _, err := r.conn.ExecContext(ctx, "SET disabled_optimizers = '"+streamOptimizers+"'"); err != nil {
-		return fmt.Errorf("configure duckdb: %w", err)
+	setOptimizers := func(list string) error {
+		_, err := r.conn.ExecContext(ctx, "SET disabled_optimizers = '"+list+"'")
+		if err != nil {
+			return fmt.Errorf("configure duckdb: %w", err)
+		}
+		return nil
 	}
-	err := fn()
-	if _, rerr := r.conn.ExecContext(context.Background(), "RESET disabled_optimizers"); rerr != nil && err == nil {
-		err = fmt.Errorf("configure duckdb: %w", rerr)
+	if err := setOptimizers(pushdownOptimizers); err != nil {
+		return err
 	}
-	return err
+	defer r.conn.ExecContext(context.Background(), "RESET disabled_optimizers")
+	if err := r.registerStreams(nil); err != nil {
+		return err
+	}
+	plans, ok, err := r.planScans(ctx, text, args)
+	if err != nil {
+		if name == "" {
+			return err
+		}
+		return fmt.Errorf("query %s: %w", name, err)
+	}
+	if !ok {
+		if err := setOptimizers(fullScanOptimizers); err != nil {
+			return err
+		}
+		plans = nil
+	}
+	if err := r.registerStreams(plans); err != nil {
+		return err
+	}
+	return fn()
 }
 
 // needsStreams reports whether text may read a streamed view.
 func needsStreams(text string) bool {
 	lower := strings.ToLower(text)
-	for _, v := range streamViews {
+	for _, v := range sources {
 		if containsWord(lower, v.name) || containsWord(lower, v.sourceName()) {
 			return true
 		}
@@ -302,10 +319,7 @@ func (r *Runner) Query(ctx context.Context, name, text string, sink Sink, args .
 			return err
 		}
 	}
-	if err := r.registerStreams(); err != nil {
-		return err
-	}
-	return r.withStreams(ctx, text, func() error { return r.query(ctx, name, text, sink, args) })
+	return r.run(ctx, name, text, args, func() error { return r.query(ctx, name, text, sink, args) })
 }
 
 func (r *Runner) query(ctx context.Context, name, text string, sink Sink, args []any) error {
@@ -356,10 +370,7 @@ func (r *Runner) Exec(ctx context.Context, name, text string, args ...any) error
 			return err
 		}
 	}
-	if err := r.registerStreams(); err != nil {
-		return err
-	}
-	return r.withStreams(ctx, text, func() error {
+	return r.run(ctx, name, text, args, func() error {
 		if _, err := r.conn.ExecContext(ctx, text, args...); err != nil {
 			return sqlError(name, text, err)
 		}

@@ -52,7 +52,7 @@ func decodeAll(t *testing.T) []format.Event {
 	return out
 }
 
-// TestStreamScanIgnoresPushdown guards the workaround in withStreams:
+// TestStreamScanIgnoresPushdown guards the workaround in Runner.run:
 // projecting a column that is not the first one, with a filter on
 // another, must give the values format decodes.
 func TestStreamScanIgnoresPushdown(t *testing.T) {
@@ -130,7 +130,7 @@ func TestSQLErrorsNameTheQueryAndPosition(t *testing.T) {
 		{"an unknown table", "SELECT * FROM proceses",
 			"query sql:1:15: Catalog Error: Table with name proceses does not exist!\nDid you mean \"processes\"?\n    SELECT * FROM proceses\n                  ^"},
 		{"a second scan of a streamed view", "SELECT count(*) FROM (SELECT pid FROM network UNION ALL SELECT pid FROM network)",
-			"query sql: Invalid Input Error: arrow_scan: get_next failed(): view network: scanned more than once in one statement; read it once, e.g. WITH x AS MATERIALIZED (SELECT ... FROM network)"},
+			"query sql: view network: scanned more than once in one statement; read it once, e.g. WITH x AS MATERIALIZED (SELECT ... FROM network)"},
 		{"file access, which is off", "SELECT * FROM read_csv('/etc/passwd')",
 			"query sql:1:15: Permission Error: Cannot access file \"/etc/passwd\" - file system operations are disabled by configuration\n" +
 				"    SELECT * FROM read_csv('/etc/passwd')\n                  ^"},

@@ -22,7 +22,8 @@ var errScanCanceled = errors.New("scan canceled")
 // timestamps relabelled from timestamp[ns, UTC] to timestamp[ns]. DuckDB
 // maps a zoned Arrow timestamp to its microsecond TIMESTAMPTZ and would
 // drop the nanoseconds; an unzoned one becomes TIMESTAMP_NS, exact. The
-// values are UTC either way.
+// values are UTC either way. Field metadata (the column docs) is left
+// out: DuckDB has no use for it.
 var sqlSchema = func() *arrow.Schema {
 	src := format.Schema()
 	fields := make([]arrow.Field, src.NumFields())
@@ -31,9 +32,20 @@ var sqlSchema = func() *arrow.Schema {
 		f.Metadata = arrow.Metadata{}
 		fields[i] = f
 	}
-	md := src.Metadata()
-	return arrow.NewSchema(fields, &md)
+	return arrow.NewSchema(fields, nil)
 }()
+
+// sourceSchema is sqlSchema with every column named "<source>:<column>",
+// so that DuckDB's plan tells which source a scan reads (see
+// Runner.planScans).
+func sourceSchema(source string) *arrow.Schema {
+	fields := make([]arrow.Field, sqlSchema.NumFields())
+	for i, f := range sqlSchema.Fields() {
+		f.Name = source + ":" + f.Name
+		fields[i] = f
+	}
+	return arrow.NewSchema(fields, nil)
+}
 
 // emptyDictionary replaces empty dictionaries (see conform).
 var emptyDictionary = func() arrow.Array {
@@ -52,17 +64,27 @@ func sqlType(t arrow.DataType) arrow.DataType {
 
 // scanReader is an array.RecordReader that runs one pass of
 // Recording.Scan in a goroutine and hands its batches over one at a time,
-// so DuckDB reads a recording of any size in bounded memory. A scanReader
-// is single-pass: DuckDB copies a registered stream by value for each
-// scan of a view, so a second scan of the same view would silently see an
-// empty or partial stream; a call to Next after the end is therefore
-// reported as an error naming the view. Next, RecordBatch and Err are
-// called by one DuckDB scan at a time; Retain and Release are safe for
-// concurrent use.
+// so DuckDB reads a recording of any size in bounded memory.
+//
+// DuckDB's Arrow stream scan expects the stream to apply the projection
+// it pushes down, but cannot tell it which: project, found in the
+// statement's plan beforehand, lists the columns DuckDB will read, in
+// its order, and only those are handed over. Batches without a row of
+// the view's kinds are skipped before DuckDB converts them; the view
+// filters rows by kind itself.
+//
+// A scanReader is single-pass: DuckDB copies a registered stream by value
+// for each scan of a view, so a second scan would silently see an empty
+// or partial stream; a call to Next after the end is therefore an error
+// naming the view. Next, RecordBatch and Err are called by one DuckDB
+// scan at a time; Retain and Release are safe for concurrent use.
 type scanReader struct {
-	view string
-	rec  Source
-	opts format.ScanOptions
+	view    string
+	src     Source
+	opts    format.ScanOptions
+	schema  *arrow.Schema
+	project []int // indices into sqlSchema; nil: every column
+	kinds   format.KindSet
 
 	refs    atomic.Int64
 	started bool
@@ -77,23 +99,38 @@ type scanReader struct {
 	// mapping caches, per distinct batch schema, the source column of
 	// each sqlSchema field (-1: absent, filled with nulls).
 	mapping map[*arrow.Schema][]int
+	outSch  *arrow.Schema
 }
 
-func newScanReader(view string, rec Source, opts format.ScanOptions) *scanReader {
+func newScanReader(view string, src Source, opts format.ScanOptions, schema *arrow.Schema, project []int) *scanReader {
 	r := &scanReader{
 		view:    view,
-		rec:     rec,
+		src:     src,
 		opts:    opts,
+		schema:  schema,
+		project: project,
+		kinds:   opts.Kinds,
 		batches: make(chan arrow.RecordBatch, 1),
 		scanErr: make(chan error, 1),
 		cancel:  make(chan struct{}),
 		mapping: map[*arrow.Schema][]int{},
 	}
+	if project == nil {
+		r.project = make([]int, sqlSchema.NumFields())
+		for i := range r.project {
+			r.project[i] = i
+		}
+	}
+	fields := make([]arrow.Field, len(r.project))
+	for i, c := range r.project {
+		fields[i] = sqlSchema.Field(c)
+	}
+	r.outSch = arrow.NewSchema(fields, nil)
 	r.refs.Store(1)
 	return r
 }
 
-func (r *scanReader) Schema() *arrow.Schema { return sqlSchema }
+func (r *scanReader) Schema() *arrow.Schema { return r.schema }
 
 func (r *scanReader) Retain() { r.refs.Add(1) }
 
@@ -103,7 +140,7 @@ func (r *scanReader) Release() {
 	}
 	r.stop.Do(func() { close(r.cancel) })
 	if r.started {
-		// Drain so the scanning goroutine can see the cancel and finish
+		// Drain so the scanning goroutine sees the cancel and finishes
 		// before the recording is closed.
 		for b := range r.batches {
 			b.Release()
@@ -153,10 +190,13 @@ func (r *scanReader) Err() error { return r.err }
 
 func (r *scanReader) scan() {
 	defer close(r.batches)
-	err := r.rec.Scan(r.opts, func(b *format.Batch) error {
+	err := r.src.Scan(r.opts, func(b *format.Batch) error {
 		out, err := r.conform(b)
 		if err != nil {
 			return err
+		}
+		if out == nil {
+			return nil
 		}
 		select {
 		case r.batches <- out:
@@ -172,10 +212,11 @@ func (r *scanReader) scan() {
 	r.scanErr <- err
 }
 
-// conform returns b's record shaped to sqlSchema: columns found by name
-// (so a segment written with an older, smaller schema still reads, its
-// missing columns as nulls), timestamps relabelled. Arrays are shared,
-// not copied.
+// conform returns b's record shaped for DuckDB: the projected columns
+// found by name (so a segment written with an older, smaller schema
+// still reads, its missing columns as nulls), timestamps relabelled. It
+// returns nil for a batch with no row of the wanted kinds. Arrays are
+// shared, not copied.
 func (r *scanReader) conform(b *format.Batch) (arrow.RecordBatch, error) {
 	rec := b.Record
 	src := rec.Schema()
@@ -195,10 +236,25 @@ func (r *scanReader) conform(b *format.Batch) (arrow.RecordBatch, error) {
 		}
 		r.mapping[src] = idx
 	}
+	wanted, err := r.hasKinds(rec, idx)
+	if err != nil {
+		return nil, fmt.Errorf("segment %s batch %d: %w", b.Segment, b.Index, err)
+	}
+	if !wanted {
+		return nil, nil
+	}
 	n := rec.NumRows()
-	cols := make([]arrow.Array, len(idx))
-	for i, j := range idx {
-		want := sqlSchema.Field(i).Type
+	cols := make([]arrow.Array, len(r.project))
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for i, c := range r.project {
+		want := sqlSchema.Field(c).Type
+		j := idx[c]
 		if j < 0 {
 			cols[i] = array.MakeArrayOfNull(memory.DefaultAllocator, want, int(n))
 			continue
@@ -206,9 +262,7 @@ func (r *scanReader) conform(b *format.Batch) (arrow.RecordBatch, error) {
 		col := rec.Column(j)
 		if d, ok := col.(*array.Dictionary); ok {
 			// Hold our own reference to the dictionary: the segment
-			// reader drops its dictionaries when it moves to the next
-			// segment, and a released dictionary has nil buffers, which
-			// DuckDB would dereference.
+			// reader drops its dictionaries when it moves on.
 			dict := d.Dictionary()
 			if dict.Len() == 0 {
 				// A column null in every row so far has an empty
@@ -230,9 +284,33 @@ func (r *scanReader) conform(b *format.Batch) (arrow.RecordBatch, error) {
 		cols[i] = array.MakeFromData(relabelled)
 		relabelled.Release()
 	}
-	out := array.NewRecordBatch(sqlSchema, cols, n)
-	for _, c := range cols {
-		c.Release()
+	return array.NewRecordBatch(r.outSch, cols, n), nil
+}
+
+// hasKinds reports whether rec holds a row of one of r.kinds (always
+// true when every kind is wanted).
+func (r *scanReader) hasKinds(rec arrow.RecordBatch, idx []int) (bool, error) {
+	if r.kinds == 0 || idx[format.ColKind] < 0 {
+		return true, nil
 	}
-	return out, nil
+	col, ok := rec.Column(idx[format.ColKind]).(*array.Dictionary)
+	if !ok {
+		return false, fmt.Errorf("column kind is not dictionary-encoded")
+	}
+	dict, ok := col.Dictionary().(*array.String)
+	if !ok {
+		return false, fmt.Errorf("column kind does not hold strings")
+	}
+	wanted := make([]bool, dict.Len())
+	for i := range wanted {
+		if k, err := format.ParseKind(dict.Value(i)); err == nil && r.kinds.Has(k) {
+			wanted[i] = true
+		}
+	}
+	for i := 0; i < col.Len(); i++ {
+		if col.IsValid(i) && wanted[col.GetValueIndex(i)] {
+			return true, nil
+		}
+	}
+	return false, nil
 }

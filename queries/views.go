@@ -67,20 +67,34 @@ func quoteIdents(names []string) string {
 	return strings.Join(q, ", ")
 }
 
-// viewSQL is the CREATE VIEW statement of a streamed view.
-func (v streamView) viewSQL() string {
-	var b strings.Builder
-	b.WriteString("CREATE OR REPLACE TEMP VIEW " + v.name + " AS SELECT ")
-	b.WriteString(quoteIdents(columnsFor(v.kinds)))
-	b.WriteString(" FROM " + v.sourceName())
-	if v.kinds != 0 {
-		b.WriteString(" WHERE kind IN (" + kindList(v.kinds) + ")")
+// lifecycleSource streams the lifecycle rows for _life.
+var lifecycleSource = streamView{"lifecycle", lifecycleKinds, "Rows the process tables are built from."}
+
+// sources are every streamed source a statement may read.
+var sources = append(append([]streamView(nil), streamViews...), lifecycleSource)
+
+// selectFrom selects the columns that rows of kinds fill from a source
+// (whose columns are named "<source>:<column>", see sourceSchema) under
+// their own names, and only rows of kinds.
+func (v streamView) selectFrom() string {
+	cols := columnsFor(v.kinds)
+	sel := make([]string, len(cols))
+	for i, c := range cols {
+		sel[i] = quoteIdents([]string{v.sourceName() + ":" + c}) + " AS " + quoteIdents([]string{c})
 	}
-	return b.String()
+	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + v.sourceName()
+	if v.kinds != 0 {
+		q += " WHERE " + quoteIdents([]string{v.sourceName() + ":kind"}) + " IN (" + kindList(v.kinds) + ")"
+	}
+	return q
 }
 
-// lifecycleSQL loads the lifecycle rows from the source view into _life.
-func lifecycleSQL(source string) string {
-	return "CREATE OR REPLACE TEMP TABLE _life AS SELECT " + quoteIdents(columnsFor(lifecycleKinds)) +
-		", epoch_ns(ts) AS t FROM " + source + " WHERE kind IN (" + kindList(lifecycleKinds) + ")"
+// viewSQL is the CREATE VIEW statement of a streamed view.
+func (v streamView) viewSQL() string {
+	return "CREATE OR REPLACE TEMP VIEW " + v.name + " AS " + v.selectFrom()
+}
+
+// lifecycleSQL loads the lifecycle rows into _life.
+func lifecycleSQL() string {
+	return "CREATE OR REPLACE TEMP TABLE _life AS SELECT *, epoch_ns(ts) AS t FROM (" + lifecycleSource.selectFrom() + ")"
 }
