@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -89,15 +90,19 @@ type expectation struct {
 func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 	realTrue, _ := filepath.EvalSymlinks("/bin/true")
 	loopback := netip.MustParseAddr("127.0.0.1")
-	var trueIno uint64
+	var trueIno, trueDev uint64
 	if st, err := os.Stat("/bin/true"); err == nil {
-		trueIno = st.Sys().(*syscall.Stat_t).Ino
+		trueIno, trueDev = st.Sys().(*syscall.Stat_t).Ino, st.Sys().(*syscall.Stat_t).Dev
+	}
+	var tmpDev uint64
+	if st, err := os.Stat(rep.Dir); err == nil {
+		tmpDev = st.Sys().(*syscall.Stat_t).Dev
 	}
 	exps := []expectation{
 		{"exec of /bin/true carries argv, exe identity and the selected env", func(e *Event) bool {
 			return e.Kind == KindExec && e.Ret == 0 && e.Filename == "/bin/true" &&
 				slices.Equal(e.Argv, []string{"/bin/true", "alpha", "beta"}) &&
-				e.ExePath == realTrue && e.ExeIno == trueIno && e.ExeSize > 0 && e.ExeMode&0o111 != 0 &&
+				e.ExePath == realTrue && e.ExeIno == trueIno && e.ExeDev == trueDev && e.ExeSize > 0 && e.ExeMode&0o111 != 0 &&
 				slices.Equal(e.Env, []string{"LD_LIBRARY_PATH=/rewind-test-lib"}) &&
 				e.Cwd != "" && e.StartBootNs > 0 && e.PidnsInitStartBootNs > 0 && e.ExeCtime > 0
 		}},
@@ -127,7 +132,7 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 		}},
 		{"open of the temp file resolves to its real path", func(e *Event) bool {
 			return e.Kind == KindOpen && e.Ret >= 0 && e.Path == rep.TempFile && e.PathRaw == rep.TempFile &&
-				e.Flags&unix.O_CREAT != 0 && e.Ino != 0 && e.Dev != 0 && e.Fd == int32(e.Ret)
+				e.Flags&unix.O_CREAT != 0 && e.Ino != 0 && e.Dev == tmpDev && e.Fd == int32(e.Ret)
 		}},
 		{"chmod records the mode", func(e *Event) bool {
 			return e.Kind == KindFile && strings.HasPrefix(e.Syscall, "chmod") || e.Syscall == "fchmodat" &&
@@ -204,10 +209,33 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 		}
 	}
 	// Every event of the helper's tree has a sequence number and the
-	// common process fields.
+	// common process fields, and shares the test's namespaces (all but
+	// uts, which the helper unshares) and login uid.
+	ns := func(name string) uint32 {
+		var st syscall.Stat_t
+		if err := syscall.Stat("/proc/self/ns/"+name, &st); err != nil {
+			t.Fatalf("stat namespace: %v", err)
+		}
+		return uint32(st.Ino)
+	}
+	want := [6]uint32{ns("mnt"), ns("pid"), ns("net"), ns("ipc"), ns("user"), ns("cgroup")}
+	loginuid := uint32(0xffffffff)
+	if b, err := os.ReadFile("/proc/self/loginuid"); err == nil {
+		if v, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 32); err == nil {
+			loginuid = uint32(v)
+		}
+	}
 	for _, e := range evs {
-		if e.Seq == 0 || e.BootNs == 0 || e.Tid == 0 || e.MntNs == 0 || e.NetNs == 0 || e.UserNs == 0 || e.PidNs == 0 {
+		if e.Seq == 0 || e.BootNs == 0 || e.Tid == 0 || e.Vpid != e.Pid || e.Vtid != e.Tid || e.UtsNs == 0 || e.CgroupID == 0 {
 			t.Errorf("event without common fields: %s", describe(&e))
+			break
+		}
+		if got := [6]uint32{e.MntNs, e.PidNs, e.NetNs, e.IpcNs, e.UserNs, e.CgroupNs}; got != want {
+			t.Errorf("namespaces %v, want %v: %s", got, want, describe(&e))
+			break
+		}
+		if e.LoginUID != loginuid {
+			t.Errorf("loginuid %d, want %d: %s", e.LoginUID, loginuid, describe(&e))
 			break
 		}
 	}
