@@ -14,7 +14,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // segmentRef is a segment file that Scan reads.
@@ -263,8 +262,12 @@ func ReadSegment(path string, fn func(rec arrow.RecordBatch, index int) error) (
 		st.Rows += rec.NumRows()
 		return fn(rec, idx)
 	}
+	mem := newBudgetAllocator()
 	if footer {
-		fr, err := ipc.NewFileReader(f, ipc.WithAllocator(memory.DefaultAllocator))
+		if err := checkFooter(f, size); err != nil {
+			return st, fmt.Errorf("segment %s: %w", name, err)
+		}
+		fr, err := ipc.NewFileReader(f, ipc.WithAllocator(mem))
 		if err != nil {
 			return st, fmt.Errorf("segment %s: %w", name, err)
 		}
@@ -285,13 +288,20 @@ func ReadSegment(path string, fn func(rec arrow.RecordBatch, index int) error) (
 		}
 		return st, nil
 	}
+	// No footer: read the stream up to its last complete, well-formed
+	// message; what follows is the batch the recorder was writing.
 	st.Recovered = true
-	sr := bufio.NewReaderSize(io.NewSectionReader(f, int64(len(fileMagic)), size-int64(len(fileMagic))), 1<<20)
-	rd, err := ipc.NewReader(sr, ipc.WithAllocator(memory.DefaultAllocator))
-	if err != nil {
-		// Cut inside the schema message: no batch to recover.
-		st.Tail = fmt.Errorf("segment %s: %w", name, err)
+	end, tailErr := checkStream(f, int64(len(fileMagic)), size)
+	if tailErr != nil {
+		st.Tail = fmt.Errorf("segment %s: %w", name, tailErr)
+	}
+	if end <= int64(len(fileMagic)) {
 		return st, nil
+	}
+	sr := bufio.NewReaderSize(io.NewSectionReader(f, int64(len(fileMagic)), end-int64(len(fileMagic))), 1<<16)
+	rd, err := ipc.NewReader(sr, ipc.WithAllocator(mem))
+	if err != nil {
+		return st, fmt.Errorf("segment %s: %w", name, err)
 	}
 	defer rd.Release()
 	if err := checkSchema(name, rd.Schema()); err != nil {
@@ -303,7 +313,7 @@ func ReadSegment(path string, fn func(rec arrow.RecordBatch, index int) error) (
 		}
 	}
 	if err := rd.Err(); err != nil {
-		st.Tail = fmt.Errorf("segment %s: after batch %d: %w", name, st.Batches, err)
+		return st, fmt.Errorf("segment %s: after batch %d: %w", name, st.Batches, err)
 	}
 	return st, nil
 }

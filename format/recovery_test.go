@@ -1,6 +1,8 @@
 package format
 
 import (
+	"bytes"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,5 +138,66 @@ func TestOpenWarnsAboutForeignFilesAndRejectsABadManifest(t *testing.T) {
 	}
 	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), ManifestName) {
 		t.Errorf("Open with a bad manifest: err = %v, want it to name %s", err, ManifestName)
+	}
+}
+
+// TestHostileMetadataIsAnErrorNotACrash patches vector lengths and sizes
+// that arrow-go would trust (found by FuzzSegmentReader: a huge field
+// count made arrow allocate until the process died).
+func TestHostileMetadataIsAnErrorNotACrash(t *testing.T) {
+	dir := writeRecording(t, 1, 5, WriterOptions{})
+	good, err := os.ReadFile(filepath.Join(dir, SegmentName(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The schema message follows the magic: marker, length, flatbuffer.
+	metaStart := len(fileMagic) + 8
+	meta := good[metaStart : metaStart+le32(good, len(fileMagic)+4)]
+	msg, err := fbTableAt(meta, le32(meta, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, _, err := msg.sub(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields, _, err := schema.ref(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		patch func(b []byte) []byte
+	}{
+		{"a schema claiming two billion fields in a finished segment", func(b []byte) []byte {
+			// The footer embeds a copy of the schema message: patch both.
+			for _, at := range []int{metaStart, bytes.LastIndex(b, meta)} {
+				binary.LittleEndian.PutUint32(b[at+fields:], 0x7fffffff)
+			}
+			return b
+		}},
+		{"a schema claiming two billion fields in an unfinished segment", func(b []byte) []byte {
+			binary.LittleEndian.PutUint32(b[metaStart+fields:], 0x7fffffff)
+			return b[:len(b)-100]
+		}},
+		{"a message longer than the file", func(b []byte) []byte {
+			binary.LittleEndian.PutUint32(b[len(fileMagic)+4:], 0x7ffffff0)
+			return b[:len(b)-100]
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), SegmentName(1))
+			if err := os.WriteFile(path, tt.patch(append([]byte(nil), good...)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			st, err := ReadSegment(path, func(arrow.RecordBatch, int) error { return nil })
+			if err == nil && st.Tail == nil {
+				t.Fatalf("read %d batches without complaint", st.Batches)
+			}
+			if st.Batches != 0 {
+				t.Errorf("read %d batches from a segment with a broken schema", st.Batches)
+			}
+		})
 	}
 }
