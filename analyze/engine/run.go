@@ -106,7 +106,7 @@ func (rp *replay) batch(b *format.Batch, opts RunOptions, st *Stats, emit func(*
 			continue
 		}
 		list := rp.other
-		if di, ok := rp.rows.DictIndex(format.ColSyscall, i); ok {
+		if di, ok := rp.rows.DictIndex(format.ColSyscall, i); ok && di < len(rp.cands) {
 			list = rp.cands[di]
 		}
 		if len(list) == 0 {

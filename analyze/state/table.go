@@ -527,7 +527,15 @@ func (t *Table) toGrace(p *Process) {
 	}
 }
 
+// maxHashes bounds the exe_hash join table; a host runs far fewer
+// distinct executables, so reaching it means hostile or broken input,
+// and the table starts over rather than growing without bound.
+const maxHashes = 1 << 18
+
 func (t *Table) applyHash(r *Rows, i int) {
+	if len(t.hashes) >= maxHashes {
+		clear(t.hashes)
+	}
 	var k ExeKey
 	k.Dev, _ = r.Uint(format.ColExeDev, i)
 	k.Ino, _ = r.Uint(format.ColExeIno, i)
