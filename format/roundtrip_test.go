@@ -2,10 +2,15 @@ package format
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 )
 
 // fullEvent returns an event of kind k with every column of k set to a
@@ -93,6 +98,15 @@ func TestRoundTripEveryKindAndColumn(t *testing.T) {
 			ev := new(Event)
 			b.Event(i, ev)
 			got = append(got, ev)
+			// Stored nulls: every column outside the kind, and only
+			// the marked ones inside it.
+			for c := ColumnID(0); c < NumColumns; c++ {
+				inKind := Columns[c].Kinds.Has(ev.Kind)
+				wantNull := !inKind || (c == ColUID && ev.Null.Has(ColUID))
+				if b.IsNull(c, i) != wantNull {
+					t.Fatalf("%s row %d (%s): column %s null = %v, want %v", b.Segment, i, ev.Kind, Columns[c].Name, b.IsNull(c, i), wantNull)
+				}
+			}
 		}
 		return nil
 	})
@@ -103,18 +117,98 @@ func TestRoundTripEveryKindAndColumn(t *testing.T) {
 		t.Fatalf("read %d rows, wrote %d", len(got), len(want))
 	}
 	for i := range want {
-		w := normalise(want[i])
-		if !reflect.DeepEqual(got[i], w) {
-			t.Fatalf("row %d (%s) differs:\n got %+v\nwant %+v", i, w.Kind, got[i], w)
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Fatalf("row %d (%s) differs:\n got %+v\nwant %+v", i, want[i].Kind, got[i], want[i])
 		}
 	}
 }
 
-// normalise turns an event as written into the event a reader returns:
-// empty strings inside lists stay, Null keeps only the kind's columns.
-func normalise(ev *Event) *Event {
-	out := *ev
-	return &out
+func TestNewerSchemaVersionIsRefused(t *testing.T) {
+	md := arrow.NewMetadata([]string{MetaSchemaVersion}, []string{"7"})
+	schema := arrow.NewSchema(Schema().Fields(), &md)
+	path := filepath.Join(t.TempDir(), SegmentName(3))
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw, err := ipc.NewFileWriter(f, ipc.WithSchema(schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	rec, err := OpenSegment(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = rec.Scan(ScanOptions{}, func(*Batch) error { return nil })
+	want := "segment seg-00000003.arrow: schema version 7 is newer than this reader (1); upgrade rewind"
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
+	}
+	if _, err := parseManifest("m.json", []byte(`{"format":"rewind-recording/1","schema_version":7}`)); err == nil || !strings.Contains(err.Error(), "schema version 7 is newer than this reader (1)") {
+		t.Errorf("manifest of version 7: err = %v", err)
+	}
+}
+
+// TestDictionariesGrowAsDeltas checks that a dictionary column whose
+// values keep changing is written as one dictionary plus deltas (the
+// IPC file format forbids replacing a dictionary).
+func TestDictionariesGrowAsDeltas(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "rec")
+	w, err := Create(WriterOptions{Dir: dir, BatchRows: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		ev := fullEvent(KindOpen, 0)
+		ev.Comm = fmt.Sprintf("comm-%d", i) // a new comm in every batch
+		if err := w.Append(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dir, SegmentName(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fr, err := ipc.NewFileReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fr.Close()
+	dictCols := 0
+	for _, c := range Columns {
+		if c.Type == TypeDictString {
+			dictCols++
+		}
+	}
+	// One initial dictionary per column, then a delta per batch for comm.
+	if got, want := fr.NumDictionaries(), dictCols+4; got != want {
+		t.Errorf("%d dictionary blocks, want %d", got, want)
+	}
+	var comms []string
+	rec, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = rec.Scan(ScanOptions{}, func(b *Batch) error {
+		for i := 0; i < b.Len(); i++ {
+			comms = append(comms, b.String(ColComm, i))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(comms) != 10 || comms[0] != "comm-0" || comms[9] != "comm-9" {
+		t.Errorf("comms read back: %v", comms)
+	}
 }
 
 func TestRecoveryReadsUnfinishedSegment(t *testing.T) {
