@@ -95,6 +95,9 @@ func TestEveryUpstreamRulesFileLoadsAndReportsUnavailableFields(t *testing.T) {
 			if len(s.Degraded) == 0 {
 				t.Errorf("no rule reported as needing unavailable fields")
 			}
+			if d := DescribeNotes(s.Degraded); !strings.Contains(d, "    container.image.repository: container runtime metadata") {
+				t.Errorf("the notes do not explain the missing fields:\n%s", d)
+			}
 			strict, err := Load([]string{path}, LoadOptions{SkipUnavailable: true})
 			if err != nil {
 				t.Fatal(err)

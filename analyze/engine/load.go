@@ -205,9 +205,12 @@ func (r *Ruleset) compileOutputFields(cat cond.Catalog) error {
 	return nil
 }
 
-// DescribeNotes renders notes one per line: "rule (file:line): field: reason".
+// DescribeNotes renders notes one rule per line, "  rule (file:line):
+// field, field", followed by each field's reason once.
 func DescribeNotes(notes []RuleNote) string {
 	var b strings.Builder
+	reasons := map[string]string{}
+	var order []string
 	for _, n := range notes {
 		fmt.Fprintf(&b, "  %s", n.Rule)
 		if n.File != "" {
@@ -216,15 +219,23 @@ func DescribeNotes(notes []RuleNote) string {
 		b.WriteString(":")
 		for i, f := range n.Fields {
 			if i > 0 {
-				b.WriteString(";")
+				b.WriteString(",")
 			}
-			if f.Field != "" {
-				fmt.Fprintf(&b, " %s: %s", f.Field, f.Reason)
-			} else {
+			if f.Field == "" {
 				fmt.Fprintf(&b, " %s", f.Reason)
+				continue
+			}
+			fmt.Fprintf(&b, " %s", f.Field)
+			if _, seen := reasons[f.Field]; !seen {
+				reasons[f.Field] = f.Reason
+				order = append(order, f.Field)
 			}
 		}
 		b.WriteString("\n")
+	}
+	sort.Strings(order)
+	for _, f := range order {
+		fmt.Fprintf(&b, "    %s: %s\n", f, reasons[f])
 	}
 	return b.String()
 }
