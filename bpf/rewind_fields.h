@@ -56,9 +56,64 @@ static __noinline __u32 put_kernel_str(struct scratch *s, __u32 off, __u8 id, co
 	return off + 4 + (n - 1);
 }
 
+struct path_walk {
+	struct scratch *s;
+	struct dentry *dentry;
+	struct mount *mnt;
+	struct dentry *mnt_root;
+	__u32 start;
+	__u8 flags;
+	bool done;
+};
+
+/* One bpf_loop step of put_dentry_path: crosses a mount point, or stores
+ * one component name and moves to the parent. Returns 1 to stop. */
+static long path_step(__u32 i, struct path_walk *w)
+{
+	/* Locals, not w->x, inside BPF_CORE_READ: it would try to relocate
+	 * struct path_walk against the kernel's types too. */
+	struct scratch *s = w->s;
+	struct dentry *dentry = w->dentry;
+	struct mount *mnt = w->mnt;
+	if (dentry == w->mnt_root) {
+		struct mount *parent = BPF_CORE_READ(mnt, mnt_parent);
+		if (parent == mnt || !parent) {
+			w->done = true; /* the root of the mount tree */
+			return 1;
+		}
+		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = parent;
+		w->mnt_root = BPF_CORE_READ(parent, mnt.mnt_root);
+		return 0;
+	}
+	__u32 pos = s->cursor;
+	if (pos >= WRITE_LIMIT - NAME_BYTES || pos - w->start > PATH_BYTES) {
+		w->flags |= FIELD_TRUNCATED;
+		return 1;
+	}
+	const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
+	long n = bpf_probe_read_kernel_str(buf_at(s, pos), NAME_BYTES, name);
+	if (n <= 0) {
+		w->done = true;
+		return 1;
+	}
+	s->cursor = pos + n;
+	struct dentry *up = BPF_CORE_READ(dentry, d_parent);
+	if (up == dentry || !up) {
+		/* a filesystem root that is not mounted here: a pseudo file
+		 * (pipe, socket, memfd) or a detached mount */
+		w->flags |= FIELD_DETACHED;
+		w->done = true;
+		return 1;
+	}
+	w->dentry = up;
+	return 0;
+}
+
 /* Walks dentry up to the root of the mount namespace, crossing mount
  * points, and stores the component names leaf first (user space reverses
- * and joins them). No bpf_d_path: tracepoints may not call it. */
+ * and joins them). No bpf_d_path: tracepoints may not call it. The walk
+ * runs under bpf_loop so the verifier checks one step, not every depth. */
 static __noinline __u32 put_dentry_path(struct scratch *s, __u32 off, __u8 id, struct dentry *dentry,
 					struct vfsmount *vfsmnt)
 {
@@ -68,47 +123,22 @@ static __noinline __u32 put_dentry_path(struct scratch *s, __u32 off, __u8 id, s
 		mark_truncated(s);
 		return off;
 	}
-	__u8 flags = FIELD_COMPONENTS;
-	struct mount *mnt = (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
-	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-	int i;
-
+	struct path_walk w = {
+		.s = s,
+		.dentry = dentry,
+		.mnt = (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt),
+		.mnt_root = BPF_CORE_READ(vfsmnt, mnt_root),
+		.start = off,
+		.flags = FIELD_COMPONENTS,
+	};
 	s->cursor = off + 4;
-	for (i = 0; i < PATH_DEPTH; i++) {
-		if (dentry == mnt_root) {
-			struct mount *parent = BPF_CORE_READ(mnt, mnt_parent);
-			if (parent == mnt || !parent)
-				break; /* the root of the mount tree */
-			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-			mnt = parent;
-			mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
-			continue;
-		}
-		__u32 pos = s->cursor;
-		if (pos >= WRITE_LIMIT - NAME_BYTES || pos - off > PATH_BYTES) {
-			flags |= FIELD_TRUNCATED;
-			break;
-		}
-		const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
-		long n = bpf_probe_read_kernel_str(buf_at(s, pos), NAME_BYTES, name);
-		if (n <= 0)
-			break;
-		s->cursor = pos + n;
-		struct dentry *up = BPF_CORE_READ(dentry, d_parent);
-		if (up == dentry || !up) {
-			/* a filesystem root that is not mounted here: a
-			 * pseudo file (pipe, socket) or a detached mount */
-			flags |= FIELD_DETACHED;
-			break;
-		}
-		dentry = up;
-	}
-	if (i == PATH_DEPTH)
-		flags |= FIELD_TRUNCATED;
+	bpf_loop(PATH_DEPTH, path_step, &w, 0);
+	if (!w.done)
+		w.flags |= FIELD_TRUNCATED;
 	__u32 end = s->cursor;
 	if (end < off + 4 || end > WRITE_LIMIT)
 		return off;
-	put_field_hdr(s, off, id, end - off - 4, flags);
+	put_field_hdr(s, off, id, end - off - 4, w.flags);
 	return end;
 }
 
