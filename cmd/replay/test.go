@@ -24,10 +24,21 @@ func newTestCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "test FILE.yaml [FILE.yaml...]",
 		Short: "Test rules against recordings with expected alerts (like promtool test rules)",
-		Long: "test reads rule test files (strict YAML: rule_files, tests with name, recording\n" +
-			"and expected_alerts of rule, count and optional output_fields), replays each\n" +
-			"recording through the rules and prints a FAILED: block with exp: and got: for\n" +
-			"every mismatch. Exit codes: 0 all passed, 1 a test failed, 3 invalid input.",
+		Long: "test reads rule test files, replays each test's recording through the rules and\n" +
+			"prints a FAILED: block with exp: and got: for every mismatch. Every alert a\n" +
+			"recording raises must be expected. The YAML is strict (an unknown key is an\n" +
+			"error); paths are relative to the test file:\n\n" +
+			"  rule_files:\n" +
+			"    - ../rules/rewind_rules.yaml\n" +
+			"  tests:\n" +
+			"    - name: drop, chmod and exec\n" +
+			"      recording: ../recordings/drift\n" +
+			"      expected_alerts:\n" +
+			"        - rule: Executable changed just before it ran\n" +
+			"          count: 1              # default 1; 0 asserts none\n" +
+			"          output_fields:        # optional: values the output prints\n" +
+			"            proc.cmdline: payload\n\n" +
+			"Exit codes: 0 all passed, 1 a test failed, 3 invalid input.",
 		Example: "  rewind-replay test samples/tests/rewind_rules_test.yaml\n" +
 			"  rewind-replay test --run 'memfd|shm' --junit report.xml samples/tests/*.yaml",
 		Args: cobra.MinimumNArgs(1),
