@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rewind-sh/rewind/bpf"
@@ -79,6 +80,9 @@ type Recorder struct {
 	loaded  bool                 // the table was loaded from the first scan
 	results []HashResult
 	warned  map[string]bool
+
+	stopping  atomic.Bool // set by Run on cancel: the reader drains the ring and ends
+	waitTimer *time.Timer // the reader's, for waiting on a full queue
 }
 
 // NewRecorder scans /proc, creates the recording (whose first segment
@@ -227,22 +231,28 @@ func (r *Recorder) emitHash(emit func(*format.Event) error, res *HashResult) err
 	return emit(&ev)
 }
 
-// Run records until ctx is done or the source fails, then drains what is
-// queued, waits for pending hashes, writes a last heartbeat and closes
-// the recording. It returns the first write error, if any.
+// Run records until ctx is done or the source fails. On cancel it reads
+// what the ring still holds (for at most 2 s), writes what is queued,
+// waits for pending hashes, writes a last heartbeat and closes the
+// recording. It returns the first write or read error, if any.
 func (r *Recorder) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	readErr := make(chan error, 1)
+	readerDone := make(chan struct{})
 	go func() {
 		defer wg.Done()
+		defer close(readerDone)
 		readErr <- r.readLoop()
 	}()
 	go func() {
-		<-ctx.Done()
-		r.cfg.Source.Close()
+		select {
+		case <-ctx.Done():
+			r.stop(readerDone, 2*time.Second)
+		case <-readerDone:
+		}
 	}()
 	err := r.writeLoop()
 	if err != nil {
@@ -286,6 +296,10 @@ func (r *Recorder) readLoop() error {
 		}
 	}
 	for {
+		if r.stopping.Load() && !r.cfg.Source.Pending() {
+			send()
+			return bpf.ErrClosed
+		}
 		err := r.cfg.Source.Read(&ev)
 		if err != nil {
 			var de *bpf.DecodeError
@@ -297,9 +311,7 @@ func (r *Recorder) readLoop() error {
 			return err
 		}
 		if batch == nil {
-			select {
-			case batch = <-r.free:
-			default:
+			if batch = r.freeBatch(); batch == nil {
 				r.counters.AddUserDrop(1)
 				continue
 			}
@@ -321,6 +333,62 @@ func (r *Recorder) readLoop() error {
 			send()
 		}
 	}
+}
+
+// ringFiller is a source that can tell how full its kernel buffer is.
+type ringFiller interface {
+	RingUsage() (used, size uint64, err error)
+}
+
+// freeBatch returns an empty batch for the next event, or nil when the
+// event is to be dropped. While the queue is full, the reader waits for
+// the writer only as long as the kernel ring stays under half full: the
+// ring is the cheaper buffer (compact records, nothing decoded yet), and
+// no task waits in the kernel for it. Past half full, events are dropped
+// here and counted, so that the ring keeps room and a slow disk never
+// makes the kernel drop.
+func (r *Recorder) freeBatch() []pending {
+	select {
+	case b := <-r.free:
+		return b
+	default:
+	}
+	rf, ok := r.cfg.Source.(ringFiller)
+	if !ok {
+		return nil
+	}
+	for {
+		used, size, err := rf.RingUsage()
+		if err != nil || size == 0 || used >= size/2 {
+			return nil
+		}
+		if r.waitTimer == nil {
+			r.waitTimer = time.NewTimer(time.Millisecond)
+		} else {
+			r.waitTimer.Reset(time.Millisecond)
+		}
+		select {
+		case b := <-r.free:
+			return b
+		case <-r.waitTimer.C:
+		}
+	}
+}
+
+// stop ends the reader: it reads on while the ring holds events (at most
+// drainFor), so that what happened before the stop is recorded, then the
+// source is closed, which also unblocks a reader waiting on an empty ring.
+func (r *Recorder) stop(readerDone <-chan struct{}, drainFor time.Duration) {
+	r.stopping.Store(true)
+	deadline := time.Now().Add(drainFor)
+	for time.Now().Before(deadline) && r.cfg.Source.Pending() {
+		select {
+		case <-readerDone:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	r.cfg.Source.Close()
 }
 
 func (r *Recorder) writeLoop() error {
