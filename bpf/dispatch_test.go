@@ -188,3 +188,27 @@ func progStats(t testing.TB, p *ebpf.Program) (runs, runtimeNs uint64) {
 	}
 	return st.RunCount, uint64(st.Runtime.Nanoseconds())
 }
+
+// BenchmarkDispatch measures a getppid (an unrecorded syscall) under each
+// dispatch; its "baseline" sub-benchmark is the same loop with nothing
+// attached. ns/syscall is wall time, so run it on a quiet machine.
+func BenchmarkDispatch(b *testing.B) {
+	requireRoot(b)
+	for _, d := range dispatchSetups() {
+		b.Run(d.name, func(b *testing.B) {
+			_, teardown := d.setup(b)
+			defer teardown()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			cpu := threadCPUNs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				unix.Getppid()
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/syscall")
+			b.ReportMetric(float64(threadCPUNs()-cpu)/float64(b.N), "cpu-ns/syscall")
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "syscalls/s")
+		})
+	}
+}
