@@ -214,9 +214,9 @@ func (l *lexer) quoted() (value string, errOff int, errMsg string) {
 			case '/':
 				b.WriteByte('/')
 			case ' ':
-				// Legacy quirk kept for compatibility: "\ " is not an
-				// escape, the backslash stays and so does the blank.
-				b.WriteString("\\ ")
+				// Legacy quirk kept from libs for old, wrongly escaped
+				// rules: backslash-blank reads as one backslash.
+				b.WriteByte('\\')
 			case 'x':
 				if i+3 < len(s) && isHexDigit(s[i+2]) && isHexDigit(s[i+3]) {
 					v, _ := strconv.ParseUint(s[i+2:i+4], 16, 8)
