@@ -248,6 +248,8 @@ func TestInferTypes(t *testing.T) {
 		{"evt.num=0 matches nothing", "evt.type = open and evt.num = 0", "none"},
 		{"the never_true idiom stays harmless under not", "evt.type = open and not evt.num = 0", "open"},
 		{"contradictions are empty", "evt.type = open and evt.type = close", "none"},
+		{"evt.type exists is every type", "evt.type exists", "all"},
+		{"not evt.type exists is no type", "not evt.type exists", "none"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -193,6 +193,9 @@ func checkTypes(c *rule.Check) (TypeSet, bool) {
 	}
 	switch f.Name {
 	case "evt.type":
+		if c.Op == "exists" { // every event has a type, so "not evt.type exists" has none
+			return AllTypes(), true
+		}
 		var names []string
 		switch v := c.Right.(type) {
 		case *rule.StringValue:
