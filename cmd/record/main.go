@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
@@ -61,6 +63,9 @@ type options struct {
 	hashWorkers  int
 	queueBatches int
 	dispatch     string
+	memoryLimit  byteSize
+	cpuProfile   string
+	memProfile   string
 }
 
 func newRootCmd(stderr io.Writer) *cobra.Command {
@@ -70,6 +75,7 @@ func newRootCmd(stderr io.Writer) *cobra.Command {
 		ringSize:    byteSize(bpf.DefaultRingBytes),
 		hashMaxSize: byteSize(capture.DefaultHashMaxSize),
 		env:         bpf.DefaultEnv,
+		memoryLimit: 64 << 20,
 	}
 	cmd := &cobra.Command{
 		Use:   "rewind-record -o DIR",
@@ -107,8 +113,13 @@ func newRootCmd(stderr io.Writer) *cobra.Command {
 	f.Var(&o.ringSize, "ring-size", "kernel ring buffer size (a power of two)")
 	f.Var(&o.hashMaxSize, "hash-max-size", "executables larger than this are not hashed")
 	f.IntVar(&o.hashWorkers, "hash-workers", 2, "goroutines hashing executables")
-	f.IntVar(&o.queueBatches, "queue-batches", 64, "batches of 256 events buffered between the ring reader and the writer (about 240 KiB each when full)")
+	f.Var(&o.memoryLimit, "memory-limit", "soft limit of the Go heap (the GC works harder near it; 0: no limit)")
+	f.IntVar(&o.queueBatches, "queue-batches", 32, "batches of 256 events buffered between the ring reader and the writer (about 240 KiB each when full)")
 	f.StringVar(&o.dispatch, "dispatch", "default", "how syscalls are hooked: default, raw (one program on every syscall) or per-syscall (tracepoints of the recorded calls)")
+	f.StringVar(&o.cpuProfile, "cpu-profile", "", "write a Go CPU profile of the recording to this file")
+	f.StringVar(&o.memProfile, "mem-profile", "", "write a Go heap profile at exit to this file")
+	_ = f.MarkHidden("cpu-profile")
+	_ = f.MarkHidden("mem-profile")
 	_ = cmd.MarkFlagRequired("output")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(exitInvalid, err) })
 	return cmd
@@ -191,6 +202,7 @@ func (o *options) config() map[string]string {
 		"ring_size":     o.ringSize.String(),
 		"hash_max_size": o.hashMaxSize.String(),
 		"dispatch":      o.dispatch,
+		"memory_limit":  o.memoryLimit.String(),
 	}
 }
 
@@ -198,6 +210,12 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 	kinds, redact, err := o.validate()
 	if err != nil {
 		return withCode(exitInvalid, err)
+	}
+	if o.memoryLimit > 0 {
+		// The heap of a steady recorder is a few tens of MiB; the GC's
+		// default target of twice the live heap is what pushes the RSS
+		// over 100 MiB, not the live data.
+		debug.SetMemoryLimit(int64(o.memoryLimit))
 	}
 	tracer, err := loadAndAttach(o, stderr)
 	if err != nil {
@@ -269,8 +287,15 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "rewind-record: recording to %s (dispatch %s, ring %s); SIGINT or SIGTERM stops, SIGUSR1 freezes retention\n",
 		o.dir, tracer.Dispatch(), o.ringSize.String())
+	stopProfiles, err := startProfiles(o.cpuProfile, o.memProfile)
+	if err != nil {
+		return withCode(exitError, err)
+	}
 	start := time.Now()
 	runErr := rec.Run(ctx)
+	if err := stopProfiles(); err != nil {
+		fmt.Fprintln(stderr, "rewind-record:", err)
+	}
 	printStats(stderr, rec, tracer, time.Since(start))
 	if runErr != nil {
 		return withCode(exitError, runErr)
@@ -346,6 +371,36 @@ func printStats(w io.Writer, rec *capture.Recorder, tracer *bpf.Tracer, took tim
 	}
 	fmt.Fprintf(w, "rewind-record: %d bytes in %d segments (%d pruned): %.1f bytes/row, %.1f bytes/kernel event (%d); %d executables hashed\n",
 		st.Bytes, st.Segments, st.Pruned, perEvent, perKernel, kernelEvents, hs.Hashed)
+}
+
+// startProfiles starts the hidden --cpu-profile and arranges the
+// --mem-profile, for measuring the recorder under load.
+func startProfiles(cpuPath, memPath string) (stop func() error, err error) {
+	var cpu *os.File
+	if cpuPath != "" {
+		if cpu, err = os.Create(cpuPath); err != nil {
+			return nil, fmt.Errorf("cpu profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(cpu); err != nil {
+			cpu.Close()
+			return nil, fmt.Errorf("cpu profile: %w", err)
+		}
+	}
+	return func() error {
+		var errs []error
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			errs = append(errs, cpu.Close())
+		}
+		if memPath != "" {
+			f, err := os.Create(memPath)
+			if err != nil {
+				return fmt.Errorf("heap profile: %w", err)
+			}
+			errs = append(errs, pprof.Lookup("heap").WriteTo(f, 0), f.Close())
+		}
+		return errors.Join(errs...)
+	}, nil
 }
 
 func main() {
