@@ -37,6 +37,11 @@ func (t *Table) actor(r *Rows, i int) *Process {
 	if v, ok := r.Str(format.ColComm, i); ok && v != p.Comm {
 		p.Comm = clone(v)
 	}
+	if p.Vpid == 0 { // a forked child learns its namespace pid from its own rows
+		if v, ok := r.Int(format.ColVpid, i); ok {
+			p.Vpid = int32(v)
+		}
+	}
 	return p
 }
 
