@@ -10,8 +10,8 @@
 // word operators must be followed by a blank.
 //
 //	Expr          ::= OrExpr
-//	OrExpr        ::= AndExpr ( 'or' AndExpr )*
-//	AndExpr       ::= NotExpr ( 'and' NotExpr )*
+//	OrExpr        ::= AndExpr ( 'or' ( Blank AndExpr | '(' Expr ')' ) )*
+//	AndExpr       ::= NotExpr ( 'and' ( Blank NotExpr | '(' Expr ')' ) )*
 //	NotExpr       ::= 'not' NotExpr | Check
 //	Check         ::= '(' Expr ')'
 //	                | Identifier                       (a macro)

@@ -17,8 +17,14 @@ type lexer struct {
 	pos  int
 }
 
+// isBlank: the blanks that separate tokens (space, \t, \b, \r, \n).
 func isBlank(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\b' || c == '\r' || c == '\n' || c == '\f' || c == '\v'
+	return c == ' ' || c == '\t' || c == '\b' || c == '\r' || c == '\n'
+}
+
+// isSpace: POSIX [:space:], which ends bare strings and field arguments.
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'
 }
 
 func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
@@ -110,7 +116,7 @@ func (l *lexer) fieldArgBare() (string, bool) {
 	start := l.pos
 	for l.pos < len(l.text) {
 		c := l.text[l.pos]
-		if c == '[' || c == ']' || c == '"' || c == '\'' || isBlank(c) {
+		if c == '[' || c == ']' || c == '"' || c == '\'' || isSpace(c) || c == '\b' {
 			break
 		}
 		l.pos++
@@ -123,7 +129,7 @@ func (l *lexer) bareString() (string, bool) {
 	start := l.pos
 	for l.pos < len(l.text) {
 		c := l.text[l.pos]
-		if c == '(' || c == ')' || c == '"' || c == '\'' || c == '=' || c == ',' || isBlank(c) {
+		if c == '(' || c == ')' || c == '"' || c == '\'' || c == '=' || c == ',' || isSpace(c) || c == '\b' {
 			break
 		}
 		l.pos++

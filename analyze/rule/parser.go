@@ -15,6 +15,10 @@ func ParseCondition(src *Source) (Expr, *Error) {
 		e = p.parseOr()
 		p.blank()
 		if !p.eof() {
+			if p.peekLiteral("and") && p.pos+3 < len(p.text) && (isBlank(p.text[p.pos+3]) || p.text[p.pos+3] == '(') {
+				// Only reachable after "or(...)", which takes just the parentheses.
+				p.failf(p.pos, "unexpected 'and' after 'or(...)': 'or(' takes only the parenthesised expression; write 'or (' to combine it with 'and'")
+			}
 			p.failf(p.pos, "unexpected %s after the end of an expression, expecting 'and' or 'or'", p.snippet(p.pos))
 		}
 	})
@@ -95,6 +99,12 @@ func (p *parser) parseOr() Expr {
 			p.danglingKeyword("or")
 			p.pos = save
 			break
+		}
+		if p.peekByte() == '(' {
+			// "or(" takes just the parenthesised expression, as in libs:
+			// "a or(b) and c" leaves "and c" unparsed.
+			children = append(children, p.parseCheck())
+			continue
 		}
 		children = append(children, p.parseAnd())
 	}

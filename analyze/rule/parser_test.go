@@ -18,6 +18,8 @@ func TestParseConditions(t *testing.T) {
 		{"not not toggles twice", "not not a", `not not a`},
 		{"not may touch a parenthesis", "not(a)", `not a`},
 		{"and may touch a parenthesis", "a and(b or c)", `(a and (b or c))`},
+		{"or( takes only the parenthesised expression", "a or(b) or c", `(a or b or c)`},
+		{"or followed by a blank takes an and-expression", "a or (b) and c", `(a or (b and c))`},
 		{"parentheses group", "(a or b) and c", `((a or b) and c)`},
 		{"newlines and tabs are blanks", "a\n\tand\r\nb", `(a and b)`},
 		{"in takes a list", `proc.name in (a, "b c", 'd')`, `proc.name in (a, "b c", "d")`},
@@ -75,6 +77,8 @@ func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
+		{"or( does not extend to a following and", "a or(b) and c",
+			"c:1:9: unexpected 'and' after 'or(...)': 'or(' takes only the parenthesised expression; write 'or (' to combine it with 'and'\n\ta or(b) and c\n\t        ^"},
 		{"an empty condition", "", "c:1:1: unexpected end of condition, expecting a check, a macro name or '('"},
 		{"a field without operator", "proc.name",
 			"c:1:10: unexpected end of condition after proc.name, expecting an operator\n\tproc.name\n\t         ^"},
