@@ -182,6 +182,10 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 		{"unshare records the namespace flags", func(e *Event) bool {
 			return e.Kind == KindSecurity && e.Syscall == "unshare" && e.NsFlags == unix.CLONE_NEWUTS && e.Ret == 0
 		}},
+		{"setns names the namespace joined", func(e *Event) bool {
+			return e.Kind == KindSecurity && e.Syscall == "setns" && e.Ret == 0 && e.NsFlags == unix.CLONE_NEWUTS &&
+				e.Ino == rep.UtsNsIno && e.Fd >= 0
+		}},
 		{"kill records target and signal", func(e *Event) bool {
 			return e.Kind == KindSecurity && e.Syscall == "kill" && e.TargetPid == int32(rep.Pid) && e.Signal == 0
 		}},
@@ -195,6 +199,20 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 			return e.Kind == KindNet && e.Syscall == "connect" && e.Family == unix.AF_INET6 &&
 				e.Daddr == loopback6 && e.Saddr == loopback6 && e.Dport == uint16(rep.Listen6Port) && e.Sport != 0
 		}})
+	}
+	// Events that must not be there.
+	forbidden := []expectation{
+		{"a signal to another thread of the same process (Go's preemption)", func(e *Event) bool {
+			return e.Kind == KindSecurity && e.Syscall == "tgkill" && e.TargetPid == e.Pid
+		}},
+	}
+	for _, x := range forbidden {
+		for i := range evs {
+			if x.match(&evs[i]) {
+				t.Errorf("recorded: %s: %s", x.name, describe(&evs[i]))
+				break
+			}
+		}
 	}
 	for _, x := range exps {
 		found := false

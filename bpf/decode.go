@@ -366,6 +366,7 @@ func decodeSecurity(body []byte, f *tailFields, ev *Event) {
 	copyInto(&b, body)
 	ev.Op = b.Op
 	ev.NsFlags, ev.Flags, ev.Addr, ev.Len = b.NsFlags, b.Flags, b.Addr, b.Len
+	ev.Ino = b.Ino
 	ev.CapEffective, ev.CapPermitted, ev.CapInheritable = b.CapEff, b.CapPrm, b.CapInh
 	ev.TargetPid, ev.Signal, ev.Fd, ev.Prot = b.TargetPid, b.Signal, b.Fd, b.Prot
 	ev.NewUID, ev.NewEUID, ev.NewSUID = b.NewUid, b.NewEuid, b.NewSuid

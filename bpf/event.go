@@ -121,7 +121,8 @@ type Event struct {
 	Sport, Dport     uint16
 	UnixPath         string
 
-	// KindSecurity.
+	// KindSecurity. setns sets Ino to the namespace's inode number when
+	// given a namespace file, and TargetPid when given a pidfd.
 	TargetPid                          int32
 	Signal                             int32
 	Op                                 int64 // ptrace request, prctl option, bpf command

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 
@@ -33,6 +34,7 @@ type helperReport struct {
 	Listen6Port   int    `json:"listen6_port"`
 	UDPServerPort int    `json:"udp_server_port"`
 	UDPClientPort int    `json:"udp_client_port"`
+	UtsNsIno      uint64 `json:"uts_ns_ino"`
 }
 
 // runHelper runs a workload scenario in this (child) process and prints a
@@ -181,9 +183,9 @@ func workload(dir string, rep *helperReport) error {
 	if err := memfdExec(rep); err != nil {
 		return err
 	}
-	// namespaces and signals
-	if err := unix.Unshare(unix.CLONE_NEWUTS); err != nil {
-		return fmt.Errorf("unshare: %w", err)
+	// namespaces and signals: leave the uts namespace and come back
+	if err := unshareAndReturn(rep); err != nil {
+		return err
 	}
 	if err := syscall.Kill(os.Getpid(), 0); err != nil {
 		return err
@@ -191,6 +193,28 @@ func workload(dir string, rep *helperReport) error {
 	// privileges last: everything after runs as nobody
 	if err := syscall.Setuid(65534); err != nil {
 		return fmt.Errorf("setuid: %w", err)
+	}
+	return nil
+}
+
+func unshareAndReturn(rep *helperReport) error {
+	runtime.LockOSThread() // namespaces belong to the thread
+	defer runtime.UnlockOSThread()
+	fd, err := unix.Open("/proc/thread-self/ns/uts", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return err
+	}
+	rep.UtsNsIno = st.Ino
+	if err := unix.Unshare(unix.CLONE_NEWUTS); err != nil {
+		return fmt.Errorf("unshare: %w", err)
+	}
+	if err := unix.Setns(fd, unix.CLONE_NEWUTS); err != nil {
+		return fmt.Errorf("setns: %w", err)
 	}
 	return nil
 }

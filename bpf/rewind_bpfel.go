@@ -213,6 +213,7 @@ type rewindSecBody struct {
 	Flags     uint64
 	Addr      uint64
 	Len       uint64
+	Ino       uint64
 	CapEff    uint64
 	CapPrm    uint64
 	CapInh    uint64

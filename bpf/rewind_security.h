@@ -2,6 +2,9 @@
  * Included by rewind_syscalls.h. */
 #pragma once
 
+#define NSFS_MAGIC 0x6e736673
+#define PID_FS_MAGIC 0x50494446
+
 static __noinline int do_security(__u32 nr, __s64 ret, const __u64 *args)
 {
 	struct scratch *s = begin_event(SLOT_SYSCALL, KIND_SECURITY, nr, ret, sizeof(struct sec_body));
@@ -67,10 +70,20 @@ static __noinline int do_security(__u32 nr, __s64 ret, const __u64 *args)
 	case NR_UNSHARE:
 		b->flags = args[0], b->ns_flags = args[0] & CLONE_NEW_MASK;
 		break;
-	case NR_SETNS:
+	case NR_SETNS: {
 		b->fd = args[0], b->ns_flags = args[1];
-		off = put_file_path(s, off, FIELD_PATH, fd_file(args[0]));
+		struct file *f = fd_file(args[0]);
+		struct inode *ino = BPF_CORE_READ(f, f_inode);
+		unsigned long magic = BPF_CORE_READ(ino, i_sb, s_magic);
+		/* an nsfs file names the namespace by its inode; a pidfd names
+		 * a process, whose namespaces are joined */
+		if (magic == NSFS_MAGIC)
+			b->ino = BPF_CORE_READ(ino, i_ino);
+		else if (magic == PID_FS_MAGIC)
+			b->target_pid = pid_nr_at((struct pid *)BPF_CORE_READ(f, private_data), 0, NULL);
+		off = put_file_path(s, off, FIELD_PATH, f);
 		break;
+	}
 	case NR_MOUNT:
 		b->flags = args[3];
 		off = put_user_str(s, off, FIELD_PATH_RAW, (const char *)args[0], 0);

@@ -92,6 +92,11 @@ static __always_inline bool enter_wanted(__u32 nr, const __u64 *args)
 		return (args[2] & PROT_EXEC) && (args[3] & MAP_ANONYMOUS);
 	case NR_MPROTECT:
 		return args[2] & PROT_EXEC;
+	case NR_TGKILL:
+		/* a signal to a thread of the caller's own process: Go's
+		 * preemption and pthread_kill send many, none crosses a
+		 * process boundary */
+		return args[0] != bpf_get_current_pid_tgid() >> 32;
 	case NR_SENDTO:
 		return args[4] != 0;
 	case NR_RECVFROM:

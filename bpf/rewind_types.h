@@ -144,6 +144,7 @@ struct net_body {
 struct sec_body {
 	__s64 op;
 	__u64 ns_flags, flags, addr, len;
+	__u64 ino; /* setns: the namespace's inode number */
 	__u64 cap_eff, cap_prm, cap_inh;
 	__s32 target_pid, signal, fd;
 	__u32 prot;
