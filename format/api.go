@@ -70,6 +70,12 @@ type ScanOptions struct {
 	Since, Until int64   // ns since epoch, inclusive / exclusive
 	Kinds        KindSet // 0 means every kind
 	Pids         []int32 // nil means every process
+	// Columns, when not nil, loads only these columns (ts and kind are
+	// always loaded, pid too when Pids is set): a scan that reads a few
+	// columns then skips decompressing the others. Batch accessors of
+	// columns not loaded return nil or null; Event leaves their fields
+	// zero. Only the current schema version can be scanned this way.
+	Columns []ColumnID
 }
 
 // Batch is one record batch of a segment, with typed column access.

@@ -11,6 +11,34 @@ import (
 func (b *Batch) reset(segment string, index int, rec arrow.RecordBatch) error {
 	b.Segment, b.Index, b.Record = segment, index, rec
 	copy(b.cols[:], rec.Columns())
+	return b.index()
+}
+
+// resetProjected points b at a batch holding some columns, by name.
+func (b *Batch) resetProjected(segment string, index int, rec arrow.RecordBatch) error {
+	b.Segment, b.Index, b.Record = segment, index, rec
+	b.cols = [NumColumns]arrow.Array{}
+	for i, col := range rec.Columns() {
+		c, ok := columnIndex[rec.ColumnName(i)]
+		if !ok {
+			return fmt.Errorf("segment %s: batch %d: unknown column %q", segment, index, rec.ColumnName(i))
+		}
+		b.cols[c] = col
+	}
+	return b.index()
+}
+
+var columnIndex = func() map[string]ColumnID {
+	m := make(map[string]ColumnID, NumColumns)
+	for c := range Columns {
+		m[Columns[c].Name] = ColumnID(c)
+	}
+	return m
+}()
+
+// index prepares the fast ts and kind access.
+func (b *Batch) index() error {
+	segment, index := b.Segment, b.Index
 	kd, ok := b.cols[ColKind].(*array.Dictionary)
 	if !ok {
 		return fmt.Errorf("segment %s: batch %d: kind column is not a dictionary", segment, index)
@@ -49,45 +77,50 @@ func (b *Batch) Pid(i int) int32 { return b.Int32(ColPid).Value(i) }
 // Column returns column c as stored.
 func (b *Batch) Column(c ColumnID) arrow.Array { return b.cols[c] }
 
-// IsNull reports whether column c is null in row i.
-func (b *Batch) IsNull(c ColumnID, i int) bool { return b.cols[c].IsNull(i) }
+// IsNull reports whether column c is null in row i (or not loaded).
+func (b *Batch) IsNull(c ColumnID, i int) bool { return b.cols[c] == nil || b.cols[c].IsNull(i) }
 
-// The typed accessors below return column c as its Arrow array type. They
-// panic when c has another type: a programming error, like a wrong type
-// assertion.
+// The typed accessors below return column c as its Arrow array type, or
+// nil when c has another type or was not loaded by a projected scan.
 
 // Int32 returns an int32 column (pid, tid, fd, ...).
-func (b *Batch) Int32(c ColumnID) *array.Int32 { return b.cols[c].(*array.Int32) }
+func (b *Batch) Int32(c ColumnID) *array.Int32 { a, _ := b.cols[c].(*array.Int32); return a }
 
 // Int64 returns an int64 column (ret, exe_size, op).
-func (b *Batch) Int64(c ColumnID) *array.Int64 { return b.cols[c].(*array.Int64) }
+func (b *Batch) Int64(c ColumnID) *array.Int64 { a, _ := b.cols[c].(*array.Int64); return a }
 
 // Uint16 returns a uint16 column (cpu, family, ports).
-func (b *Batch) Uint16(c ColumnID) *array.Uint16 { return b.cols[c].(*array.Uint16) }
+func (b *Batch) Uint16(c ColumnID) *array.Uint16 { a, _ := b.cols[c].(*array.Uint16); return a }
 
 // Uint32 returns a uint32 column (uid, gid, namespaces, modes).
-func (b *Batch) Uint32(c ColumnID) *array.Uint32 { return b.cols[c].(*array.Uint32) }
+func (b *Batch) Uint32(c ColumnID) *array.Uint32 { a, _ := b.cols[c].(*array.Uint32); return a }
 
 // Uint64 returns a uint64 column (seq, inodes, flags, counters).
-func (b *Batch) Uint64(c ColumnID) *array.Uint64 { return b.cols[c].(*array.Uint64) }
+func (b *Batch) Uint64(c ColumnID) *array.Uint64 { a, _ := b.cols[c].(*array.Uint64); return a }
 
 // Bool returns a boolean column.
-func (b *Batch) Bool(c ColumnID) *array.Boolean { return b.cols[c].(*array.Boolean) }
+func (b *Batch) Bool(c ColumnID) *array.Boolean { a, _ := b.cols[c].(*array.Boolean); return a }
 
 // Timestamp returns a timestamp column (ts, exe_ctime, start_ts, ...).
-func (b *Batch) Timestamp(c ColumnID) *array.Timestamp { return b.cols[c].(*array.Timestamp) }
+func (b *Batch) Timestamp(c ColumnID) *array.Timestamp {
+	a, _ := b.cols[c].(*array.Timestamp)
+	return a
+}
 
 // Dictionary returns a dictionary-encoded string column (comm, exe_path, ...).
-func (b *Batch) Dictionary(c ColumnID) *array.Dictionary { return b.cols[c].(*array.Dictionary) }
+func (b *Batch) Dictionary(c ColumnID) *array.Dictionary {
+	a, _ := b.cols[c].(*array.Dictionary)
+	return a
+}
 
 // List returns a list column (argv, env, drops_per_cpu).
-func (b *Batch) List(c ColumnID) *array.List { return b.cols[c].(*array.List) }
+func (b *Batch) List(c ColumnID) *array.List { a, _ := b.cols[c].(*array.List); return a }
 
 // String returns row i of a string column, plain or dictionary-encoded;
 // "" when null.
 func (b *Batch) String(c ColumnID, i int) string {
 	col := b.cols[c]
-	if col.IsNull(i) {
+	if col == nil || col.IsNull(i) {
 		return ""
 	}
 	switch a := col.(type) {
@@ -109,6 +142,9 @@ func (b *Batch) Event(i int, ev *Event) {
 	ev.Kind = b.Kind(i)
 	for c := ColKind + 1; c < NumColumns; c++ {
 		col := b.cols[c]
+		if col == nil {
+			continue // not loaded by a projected scan
+		}
 		if col.IsNull(i) {
 			if Columns[c].Kinds.Has(ev.Kind) && !nullByConvention(c) {
 				ev.Null.Add(c)

@@ -57,6 +57,13 @@ func FuzzSegmentReader(f *testing.F) {
 			}
 			return nil
 		})
+		// The projected path parses the same bytes with its own code.
+		_ = scanProjected(path, []ColumnID{ColPid, ColComm, ColPath, ColArgv, ColDropsPerCPU, ColEventsPerKind}, func(b *Batch) error {
+			for i := 0; i < b.Len(); i++ {
+				b.Event(i, &ev)
+			}
+			return nil
+		})
 	})
 }
 

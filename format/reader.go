@@ -185,6 +185,16 @@ func (r *Recording) Scan(opts ScanOptions, fn func(*Batch) error) error {
 		if opts.skip(seg.entry) {
 			continue
 		}
+		if opts.Columns != nil {
+			cols := opts.Columns
+			if opts.Pids != nil {
+				cols = append(cols[:len(cols):len(cols)], ColPid)
+			}
+			if err := scanProjected(seg.path, cols, fn); err != nil {
+				return err
+			}
+			continue
+		}
 		err := readSegment(seg.path, func(rec arrow.RecordBatch, idx int) error {
 			if err := b.reset(seg.name, idx, rec); err != nil {
 				return err
@@ -348,8 +358,9 @@ func checkSchema(name string, s *arrow.Schema) error {
 // access cannot index out of bounds on a malformed file.
 func validateRecord(rec arrow.RecordBatch) error {
 	for c, col := range rec.Columns() {
+		name := rec.ColumnName(c)
 		if col.Len() != int(rec.NumRows()) {
-			return fmt.Errorf("column %s has %d rows, want %d", Columns[c].Name, col.Len(), rec.NumRows())
+			return fmt.Errorf("column %s has %d rows, want %d", name, col.Len(), rec.NumRows())
 		}
 		var err error
 		switch col.DataType().ID() {
@@ -361,7 +372,7 @@ func validateRecord(rec arrow.RecordBatch) error {
 			err = array.Validate(col)
 		}
 		if err != nil {
-			return fmt.Errorf("column %s: %w", Columns[c].Name, err)
+			return fmt.Errorf("column %s: %w", name, err)
 		}
 	}
 	return nil

@@ -15,7 +15,7 @@ import (
 // (dump, exports), not for hot loops.
 func (b *Batch) Value(c ColumnID, i int) any {
 	col := b.cols[c]
-	if col.IsNull(i) {
+	if col == nil || col.IsNull(i) {
 		return nil
 	}
 	switch a := col.(type) {

@@ -1,0 +1,455 @@
+package format
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/klauspost/compress/zstd"
+)
+
+// A projected scan (ScanOptions.Columns) decodes only the buffers of the
+// columns asked for. arrow-go always decompresses every column of a
+// batch, which for a wide, sparse table costs far more than reading
+// three of them; so this path walks the IPC messages itself (after the
+// same metadata checks as the full reader), decompresses the wanted
+// buffers with one reusable zstd decoder, and builds the arrays.
+
+// colLayout says where a top-level column's nodes and buffers start in a
+// RecordBatch, and how many it has.
+type colLayout struct {
+	node, nodes int
+	buf, bufs   int
+	dictID      int64 // -1 unless dictionary-encoded
+}
+
+var layouts = func() [NumColumns]colLayout {
+	var out [NumColumns]colLayout
+	node, buf, dict := 0, 0, int64(0)
+	for c, col := range Columns {
+		l := colLayout{node: node, buf: buf, dictID: -1}
+		switch col.Type.ID() {
+		case arrow.STRING:
+			l.nodes, l.bufs = 1, 3
+		case arrow.LIST:
+			l.nodes, l.bufs = 2, 4
+			if col.Type.(*arrow.ListType).Elem().ID() == arrow.STRING {
+				l.bufs = 5
+			}
+		case arrow.MAP:
+			l.nodes, l.bufs = 4, 8 // map, entries struct, key string, value uint64
+		case arrow.DICTIONARY:
+			l.nodes, l.bufs, l.dictID = 1, 2, dict
+			dict++
+		default:
+			l.nodes, l.bufs = 1, 2
+		}
+		node, buf = node+l.nodes, buf+l.bufs
+		out[c] = l
+	}
+	return out
+}()
+
+// projector reads one segment's messages for a projected scan.
+type projector struct {
+	name  string
+	f     *os.File
+	dec   *zstd.Decoder
+	want  [NumColumns]bool
+	dicts map[int64]*dictValues
+	body  []byte
+}
+
+// dictValues accumulates a dictionary and its deltas as Go memory.
+type dictValues struct {
+	offsets []int32
+	data    []byte
+	arr     arrow.Array // built lazily, rebuilt after a delta
+}
+
+func (d *dictValues) array() arrow.Array {
+	if d.arr == nil {
+		n := len(d.offsets) - 1
+		data := array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{nil, memory.NewBufferBytes(asBytes(d.offsets)), memory.NewBufferBytes(d.data)}, nil, 0, 0)
+		d.arr = array.MakeFromData(data)
+		data.Release()
+	}
+	return d.arr
+}
+
+// scanProjected calls fn for every complete batch of the segment at path
+// with only the wanted columns loaded (ts and kind always are).
+func scanProjected(path string, cols []ColumnID, fn func(b *Batch) error) (err error) {
+	name := filepath.Base(path)
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("segment %s: malformed data: %v", name, p)
+		}
+	}()
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open segment: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("open segment: %w", err)
+	}
+	head := make([]byte, len(fileMagic))
+	n, _ := f.ReadAt(head, 0)
+	if !bytes.Equal(head[:n], fileMagic[:n]) {
+		return fmt.Errorf("segment %s: not an Arrow IPC file (bad magic at byte 0)", name)
+	}
+	if n < len(fileMagic) {
+		return nil
+	}
+	end, _ := checkStream(f, int64(len(fileMagic)), info.Size())
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxReadMemory))
+	if err != nil {
+		return err
+	}
+	defer dec.Close()
+	p := &projector{name: name, f: f, dec: dec, dicts: map[int64]*dictValues{}}
+	p.want[ColTs], p.want[ColKind] = true, true
+	for _, c := range cols {
+		if c < 0 || c >= NumColumns {
+			return fmt.Errorf("scan: column %d out of range", c)
+		}
+		p.want[c] = true
+	}
+	var b Batch
+	off, index := int64(len(fileMagic)), 0
+	for off < end {
+		next, kind, eos, err := checkMessageAt(f, off, end)
+		if err != nil {
+			return fmt.Errorf("segment %s: %w", name, err)
+		}
+		if eos {
+			break
+		}
+		meta, body, err := p.readMessage(off, next)
+		if err != nil {
+			return err
+		}
+		switch kind {
+		case fbHeaderSchema:
+			err = p.checkSchema(meta)
+		case fbHeaderDictionaryBatch:
+			err = p.readDictionary(meta, body)
+		case fbHeaderRecordBatch:
+			var rec arrow.RecordBatch
+			rec, err = p.readBatch(meta, body)
+			if err == nil {
+				err = b.resetProjected(name, index, rec)
+				if err == nil {
+					err = fn(&b)
+				}
+				rec.Release()
+				index++
+			}
+		}
+		if err != nil {
+			return err
+		}
+		off = next
+	}
+	return nil
+}
+
+// readMessage reads the metadata flatbuffer and body of the message
+// spanning [off, next).
+func (p *projector) readMessage(off, next int64) (meta, body []byte, err error) {
+	var prefix [8]byte
+	if _, err := p.f.ReadAt(prefix[:], off); err != nil {
+		return nil, nil, fmt.Errorf("read segment %s: %w", p.name, err)
+	}
+	metaLen := int64(binary.LittleEndian.Uint32(prefix[4:]))
+	meta = make([]byte, metaLen)
+	if _, err := p.f.ReadAt(meta, off+8); err != nil {
+		return nil, nil, fmt.Errorf("read segment %s: %w", p.name, err)
+	}
+	bodyLen := next - off - 8 - metaLen
+	if int64(cap(p.body)) < bodyLen {
+		p.body = make([]byte, bodyLen)
+	}
+	body = p.body[:bodyLen]
+	if _, err := p.f.ReadAt(body, off+8+metaLen); err != nil {
+		return nil, nil, fmt.Errorf("read segment %s: %w", p.name, err)
+	}
+	return meta, body, nil
+}
+
+// checkSchema accepts the schema of the current version only; older
+// versions go through the full reader.
+func (p *projector) checkSchema(meta []byte) error {
+	msg, _ := fbTableAt(meta, le32(meta, 0))
+	schema, _, err := msg.sub(2)
+	if err != nil {
+		return err
+	}
+	version := ""
+	err = schema.tables(2, func(kv fbTable) error {
+		ks, kn, _ := kv.vector(0, 1)
+		if string(kv.buf[ks:ks+kn]) == MetaSchemaVersion {
+			vs, vn, _ := kv.vector(1, 1)
+			version = string(kv.buf[vs : vs+vn])
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	v, err := strconv.Atoi(version)
+	if err != nil {
+		return fmt.Errorf("segment %s: not a rewind segment (no valid %s)", p.name, MetaSchemaVersion)
+	}
+	if v > SchemaVersion {
+		return fmt.Errorf("segment %s: schema version %d is newer than this reader (%d); upgrade rewind", p.name, v, SchemaVersion)
+	}
+	if v != SchemaVersion {
+		return fmt.Errorf("segment %s: schema version %d cannot be scanned by column; scan it whole", p.name, v)
+	}
+	i := 0
+	err = schema.tables(1, func(f fbTable) error {
+		if i < int(NumColumns) {
+			s, n, _ := f.vector(0, 1)
+			if string(f.buf[s:s+n]) != Columns[i].Name {
+				return fmt.Errorf("segment %s: column %d is %q, want %q", p.name, i, f.buf[s:s+n], Columns[i].Name)
+			}
+		}
+		i++
+		return nil
+	})
+	if err == nil && i != int(NumColumns) {
+		err = fmt.Errorf("segment %s: %d columns, want %d", p.name, i, NumColumns)
+	}
+	return err
+}
+
+// recordBatchFB returns the RecordBatch table of a (dictionary) batch.
+func recordBatchFB(meta []byte, dictionary bool) (fbTable, int64, bool) {
+	msg, _ := fbTableAt(meta, le32(meta, 0))
+	hdr, _, _ := msg.sub(2)
+	if !dictionary {
+		return hdr, 0, false
+	}
+	rb, _, _ := hdr.sub(1)
+	isDelta := false
+	if pos := hdr.field(2); pos != 0 {
+		isDelta = hdr.buf[pos] != 0
+	}
+	return rb, hdr.int64Field(0), isDelta
+}
+
+type fbNode struct{ length, nulls int64 }
+
+func (p *projector) node(rb fbTable, i int) (fbNode, error) {
+	start, n, _ := rb.vector(1, 16)
+	if i >= n {
+		return fbNode{}, fmt.Errorf("segment %s: %w: field node %d of %d", p.name, errMalformed, i, n)
+	}
+	nd := fbNode{int64(binary.LittleEndian.Uint64(rb.buf[start+16*i:])), int64(binary.LittleEndian.Uint64(rb.buf[start+16*i+8:]))}
+	if nd.length < 0 || nd.nulls < 0 || nd.nulls > nd.length || nd.length > 1<<31-1 {
+		return fbNode{}, fmt.Errorf("segment %s: %w: field node %d", p.name, errMalformed, i)
+	}
+	return nd, nil
+}
+
+// buffer decompresses buffer i of a batch body.
+func (p *projector) buffer(rb fbTable, body []byte, i int) (*memory.Buffer, error) {
+	start, n, _ := rb.vector(2, 16)
+	if i >= n {
+		return nil, fmt.Errorf("segment %s: %w: buffer %d of %d", p.name, errMalformed, i, n)
+	}
+	off := binary.LittleEndian.Uint64(rb.buf[start+16*i:])
+	length := binary.LittleEndian.Uint64(rb.buf[start+16*i+8:])
+	raw := body[off : off+length] // bounds checked by checkRecordBatchFB
+	if length == 0 {
+		return memory.NewBufferBytes(nil), nil
+	}
+	if _, ok, _ := rb.sub(3); !ok { // uncompressed body
+		return memory.NewBufferBytes(append([]byte(nil), raw...)), nil
+	}
+	if len(raw) < 8 {
+		return nil, fmt.Errorf("segment %s: %w: compressed buffer %d too short", p.name, errMalformed, i)
+	}
+	size := int64(binary.LittleEndian.Uint64(raw))
+	if size == -1 {
+		return memory.NewBufferBytes(append([]byte(nil), raw[8:]...)), nil
+	}
+	if size < 0 || size > maxReadMemory {
+		return nil, fmt.Errorf("segment %s: %w: buffer %d claims %d bytes", p.name, errMalformed, i, size)
+	}
+	out, err := p.dec.DecodeAll(raw[8:], make([]byte, 0, size))
+	if err != nil || int64(len(out)) != size {
+		return nil, fmt.Errorf("segment %s: buffer %d: %w", p.name, i, fmt.Errorf("%w: decompressed %d bytes, want %d: %v", errMalformed, len(out), size, err))
+	}
+	return memory.NewBufferBytes(out), nil
+}
+
+// arrayData builds the ArrayData of type t from nodes and buffers
+// starting at *node and *buf, advancing both.
+func (p *projector) arrayData(rb fbTable, body []byte, t arrow.DataType, node, buf *int) (arrow.ArrayData, error) {
+	nd, err := p.node(rb, *node)
+	if err != nil {
+		return nil, err
+	}
+	*node++
+	take := func(k int) ([]*memory.Buffer, error) {
+		out := make([]*memory.Buffer, k)
+		for j := range out {
+			b, err := p.buffer(rb, body, *buf)
+			if err != nil {
+				return nil, err
+			}
+			*buf++
+			if j == 0 && nd.nulls == 0 {
+				b = nil // validity is omitted when nothing is null
+			}
+			out[j] = b
+		}
+		return out, nil
+	}
+	var bufs []*memory.Buffer
+	var children []arrow.ArrayData
+	switch t.ID() {
+	case arrow.STRING:
+		bufs, err = take(3)
+	case arrow.LIST:
+		if bufs, err = take(2); err == nil {
+			var child arrow.ArrayData
+			child, err = p.arrayData(rb, body, t.(*arrow.ListType).Elem(), node, buf)
+			children = []arrow.ArrayData{child}
+		}
+	case arrow.MAP:
+		if bufs, err = take(2); err == nil {
+			var child arrow.ArrayData
+			child, err = p.arrayData(rb, body, t.(*arrow.MapType).Elem(), node, buf)
+			children = []arrow.ArrayData{child}
+		}
+	case arrow.STRUCT:
+		if bufs, err = take(1); err == nil {
+			for _, f := range t.(*arrow.StructType).Fields() {
+				var child arrow.ArrayData
+				if child, err = p.arrayData(rb, body, f.Type, node, buf); err != nil {
+					break
+				}
+				children = append(children, child)
+			}
+		}
+	case arrow.DICTIONARY:
+		t = t.(*arrow.DictionaryType).IndexType
+		bufs, err = take(2)
+	default:
+		bufs, err = take(2)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return array.NewData(t, int(nd.length), bufs, children, int(nd.nulls), 0), nil
+}
+
+func (p *projector) readDictionary(meta, body []byte) error {
+	rb, id, isDelta := recordBatchFB(meta, true)
+	var col ColumnID = -1
+	for c := range Columns {
+		if layouts[c].dictID == id {
+			col = ColumnID(c)
+		}
+	}
+	if col < 0 {
+		return fmt.Errorf("segment %s: %w: unknown dictionary id %d", p.name, errMalformed, id)
+	}
+	if !p.want[col] {
+		return nil
+	}
+	node, buf := 0, 0
+	data, err := p.arrayData(rb, body, arrow.BinaryTypes.String, &node, &buf)
+	if err != nil {
+		return err
+	}
+	arr := array.MakeFromData(data)
+	data.Release()
+	defer arr.Release()
+	if err := array.ValidateFull(arr); err != nil {
+		return fmt.Errorf("segment %s: dictionary %d: %w", p.name, id, err)
+	}
+	d := p.dicts[id]
+	if d == nil || !isDelta {
+		d = &dictValues{offsets: []int32{0}}
+		p.dicts[id] = d
+	}
+	s := arr.(*array.String)
+	for i := 0; i < s.Len(); i++ {
+		d.data = append(d.data, s.Value(i)...)
+		d.offsets = append(d.offsets, int32(len(d.data)))
+	}
+	if d.arr != nil {
+		d.arr.Release()
+		d.arr = nil
+	}
+	return nil
+}
+
+// readBatch builds a record batch of the wanted columns only, in schema
+// order; Batch maps them back to their column ids.
+func (p *projector) readBatch(meta, body []byte) (arrow.RecordBatch, error) {
+	rb, _, _ := recordBatchFB(meta, false)
+	rows := rb.int64Field(0)
+	if rows < 0 || rows > 1<<31-1 {
+		return nil, fmt.Errorf("segment %s: %w: batch of %d rows", p.name, errMalformed, rows)
+	}
+	fields := make([]arrow.Field, 0, NumColumns)
+	arrs := make([]arrow.Array, 0, NumColumns)
+	release := func() {
+		for _, a := range arrs {
+			a.Release()
+		}
+	}
+	for c := range Columns {
+		if !p.want[c] {
+			continue
+		}
+		l := layouts[c]
+		node, buf := l.node, l.buf
+		data, err := p.arrayData(rb, body, Columns[c].Type, &node, &buf)
+		if err != nil {
+			release()
+			return nil, err
+		}
+		var arr arrow.Array
+		if l.dictID >= 0 {
+			d := p.dicts[l.dictID]
+			if d == nil {
+				data.Release()
+				release()
+				return nil, fmt.Errorf("segment %s: %w: batch before dictionary %d", p.name, errMalformed, l.dictID)
+			}
+			indices := array.MakeFromData(data)
+			arr = array.NewDictionaryArray(TypeDictString, indices, d.array())
+			indices.Release()
+		} else {
+			arr = array.MakeFromData(data)
+		}
+		data.Release()
+		arrs = append(arrs, arr)
+		fields = append(fields, arrow.Field{Name: Columns[c].Name, Type: Columns[c].Type, Nullable: true})
+		if int64(arr.Len()) != rows {
+			release()
+			return nil, fmt.Errorf("segment %s: column %s has %d rows, want %d", p.name, Columns[c].Name, arr.Len(), rows)
+		}
+	}
+	rec := array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, rows)
+	release()
+	if err := validateRecord(rec); err != nil {
+		rec.Release()
+		return nil, fmt.Errorf("segment %s: %w", p.name, err)
+	}
+	return rec, nil
+}
