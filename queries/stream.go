@@ -69,9 +69,9 @@ func sqlType(t arrow.DataType) arrow.DataType {
 // DuckDB's Arrow stream scan expects the stream to apply the projection
 // it pushes down, but cannot tell it which: project, found in the
 // statement's plan beforehand, lists the columns DuckDB will read, in
-// its order, and only those are handed over. Batches without a row of
-// the view's kinds are skipped before DuckDB converts them; the view
-// filters rows by kind itself.
+// its order, and only those are handed over. Rows of kinds the view
+// does not want are dropped here when they are most of a batch, before
+// DuckDB converts them; the view filters rows by kind itself as well.
 //
 // A scanReader is single-pass: DuckDB copies a registered stream by value
 // for each scan of a view, so a second scan would silently see an empty
@@ -214,9 +214,10 @@ func (r *scanReader) scan() {
 
 // conform returns b's record shaped for DuckDB: the projected columns
 // found by name (so a segment written with an older, smaller schema
-// still reads, its missing columns as nulls), timestamps relabelled. It
+// still reads, its missing columns as nulls), timestamps relabelled,
+// rows of other kinds dropped when they are most of the batch. It
 // returns nil for a batch with no row of the wanted kinds. Arrays are
-// shared, not copied.
+// shared, not copied, unless rows are dropped.
 func (r *scanReader) conform(b *format.Batch) (arrow.RecordBatch, error) {
 	rec := b.Record
 	src := rec.Schema()
@@ -236,11 +237,11 @@ func (r *scanReader) conform(b *format.Batch) (arrow.RecordBatch, error) {
 		}
 		r.mapping[src] = idx
 	}
-	wanted, err := r.hasKinds(rec, idx)
+	rows, err := r.kindRows(rec, idx)
 	if err != nil {
 		return nil, fmt.Errorf("segment %s batch %d: %w", b.Segment, b.Index, err)
 	}
-	if !wanted {
+	if rows != nil && len(rows) == 0 {
 		return nil, nil
 	}
 	n := rec.NumRows()
@@ -284,22 +285,42 @@ func (r *scanReader) conform(b *format.Batch) (arrow.RecordBatch, error) {
 		cols[i] = array.MakeFromData(relabelled)
 		relabelled.Release()
 	}
-	return array.NewRecordBatch(r.outSch, cols, n), nil
+	if rows == nil || len(rows)*2 > int(n) {
+		// Few rows to drop: DuckDB's own filter is cheaper than a copy.
+		return array.NewRecordBatch(r.outSch, cols, n), nil
+	}
+	taken := make([]arrow.Array, len(cols))
+	defer func() {
+		for _, c := range taken {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for i, c := range cols {
+		t, err := takeRows(c, rows)
+		if err != nil {
+			// An unexpected type: hand the batch over whole.
+			return array.NewRecordBatch(r.outSch, cols, n), nil
+		}
+		taken[i] = t
+	}
+	return array.NewRecordBatch(r.outSch, taken, int64(len(rows))), nil
 }
 
-// hasKinds reports whether rec holds a row of one of r.kinds (always
-// true when every kind is wanted).
-func (r *scanReader) hasKinds(rec arrow.RecordBatch, idx []int) (bool, error) {
+// kindRows returns the rows of rec whose kind is one of r.kinds; nil
+// when every kind is wanted.
+func (r *scanReader) kindRows(rec arrow.RecordBatch, idx []int) ([]int, error) {
 	if r.kinds == 0 || idx[format.ColKind] < 0 {
-		return true, nil
+		return nil, nil
 	}
 	col, ok := rec.Column(idx[format.ColKind]).(*array.Dictionary)
 	if !ok {
-		return false, fmt.Errorf("column kind is not dictionary-encoded")
+		return nil, fmt.Errorf("column kind is not dictionary-encoded")
 	}
 	dict, ok := col.Dictionary().(*array.String)
 	if !ok {
-		return false, fmt.Errorf("column kind does not hold strings")
+		return nil, fmt.Errorf("column kind does not hold strings")
 	}
 	wanted := make([]bool, dict.Len())
 	for i := range wanted {
@@ -307,10 +328,11 @@ func (r *scanReader) hasKinds(rec arrow.RecordBatch, idx []int) (bool, error) {
 			wanted[i] = true
 		}
 	}
+	rows := make([]int, 0, col.Len())
 	for i := 0; i < col.Len(); i++ {
 		if col.IsValid(i) && wanted[col.GetValueIndex(i)] {
-			return true, nil
+			rows = append(rows, i)
 		}
 	}
-	return false, nil
+	return rows, nil
 }
