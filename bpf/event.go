@@ -35,6 +35,49 @@ func (k Kind) String() string {
 // caller asked to leave as it is (-1 in the system call).
 const Unchanged = ^uint32(0)
 
+// Which fields each call fills, beyond the common ones and Ret:
+//
+//	exec          Filename, Argv, Cwd, Env, ExePath, Exe*, Interpreter, TTY,
+//	              Sid, Pgid, Vpgid, Cap*, StartBootNs, PidnsInitStartBootNs
+//	fork          ChildPid, ChildTid, CloneFlags, NsFlags, StartBootNs (child),
+//	              PidnsInitStartBootNs (child's namespace); Ret = ChildPid
+//	exit          ExitCode, ExitSignal, GroupDead
+//	open*         Path, PathRaw, Flags, Mode, Fd (-1 on failure), Dev, Ino
+//	unlink*       Path, PathRaw, Flags (unlinkat)
+//	rename*, link*  Path, PathRaw, TargetPath, TargetPathRaw, Flags
+//	symlink*      PathRaw (the link's content), TargetPath, TargetPathRaw
+//	chmod family  Path, PathRaw or Fd, Mode
+//	chown family  Path, PathRaw or Fd, NewUID, NewGID, Flags (fchownat)
+//	mkdir*, rmdir Path, PathRaw, Mode (mkdir)
+//	truncate      Path, PathRaw or Fd, Len
+//	utime*        Path, PathRaw or Fd, Flags (utimensat)
+//	socket        Family, SockType, Proto, Flags (SOCK_* flags), Fd
+//	connect       Fd, Family, Proto, Saddr, Sport, Daddr, Dport or UnixPath
+//	accept*       Fd (the new one), Flags, local Saddr/Sport, peer Daddr/Dport
+//	bind, listen  Fd, Saddr, Sport or UnixPath; Flags = backlog (listen)
+//	sendto        Fd, Flags, Daddr/Dport (destination), Saddr/Sport
+//	recvfrom      Fd, Flags, Daddr/Dport (sender), Saddr/Sport
+//	set*uid/gid   NewUID/NewEUID/NewSUID or NewGID/NewEGID/NewSGID
+//	              (setfsuid and setfsgid set NewEUID and NewEGID)
+//	capset        CapEffective, CapPermitted, CapInheritable
+//	prctl         Op (option), Flags (second argument)
+//	ptrace        Op (request), TargetPid, Addr
+//	process_vm_writev  TargetPid, Len (bytes written), Flags
+//	kill, tkill, tgkill  TargetPid, Signal (tgkill within the caller's
+//	              own process is not recorded)
+//	unshare       Flags, NsFlags
+//	setns         Fd, NsFlags, Path, Ino (namespace inode) or TargetPid (pidfd)
+//	mount         PathRaw (source), TargetPath, TargetPathRaw, FsType, Flags
+//	umount2       TargetPath, TargetPathRaw, Flags
+//	pivot_root    Path, PathRaw (new root), TargetPath, TargetPathRaw (put_old)
+//	init_module   Len
+//	finit_module  Fd, Path, Flags
+//	delete_module PathRaw (module name), Flags
+//	bpf           Op (command)
+//	memfd_create  PathRaw (name, without "memfd:"), Flags, Fd
+//	mmap          Addr, Len, Prot, Flags, Fd; only PROT_EXEC|MAP_ANONYMOUS
+//	mprotect      Addr, Len, Prot; only with PROT_EXEC
+//
 // Event is one decoded kernel event. Which fields are meaningful depends
 // on Kind (see the groups below); the rest are zero. Device numbers use
 // the user-space encoding of stat(2) (unix.Mkdev). Times named *BootNs

@@ -97,7 +97,7 @@ static __noinline int do_net(__u32 nr, __s64 ret, const __u64 *args)
 		b->sock_type = args[1] & 0xf;
 		b->flags = args[1] & ~0xfULL;
 		b->proto = args[2];
-		b->fd = ret;
+		b->fd = ret >= 0 ? ret : -1;
 		if (ret >= 0)
 			sock_fill(b, ret);
 		break;
@@ -110,7 +110,7 @@ static __noinline int do_net(__u32 nr, __s64 ret, const __u64 *args)
 		break;
 	case NR_ACCEPT:
 	case NR_ACCEPT4:
-		b->fd = ret;
+		b->fd = ret >= 0 ? ret : -1;
 		b->flags = nr == NR_ACCEPT4 ? args[3] : 0;
 		if (ret >= 0)
 			sock_fill(b, ret);

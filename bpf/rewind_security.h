@@ -114,7 +114,7 @@ static __noinline int do_security(__u32 nr, __s64 ret, const __u64 *args)
 		break;
 	case NR_MEMFD_CREATE:
 		b->flags = args[1];
-		b->fd = ret;
+		b->fd = ret >= 0 ? ret : -1;
 		off = put_user_str(s, off, FIELD_PATH_RAW, (const char *)args[0], 0);
 		break;
 	case NR_MMAP:

@@ -150,7 +150,7 @@ static __noinline int do_open(__u32 nr, __s64 ret, const __u64 *args)
 	struct file_body *b = body_of(s);
 	b->flags = flags;
 	b->mode = mode;
-	b->fd = ret;
+	b->fd = ret >= 0 ? ret : -1;
 	__u32 off = tail_start(s);
 	if (ret >= 0) {
 		struct file *f = fd_file(ret);
