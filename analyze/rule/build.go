@@ -57,19 +57,32 @@ func (l *Loader) buildErr(e *Error) {
 }
 
 // flattenLists replaces list items that name an earlier list by that
-// list's items.
+// list's items as written, one level deep, as Falco does: an item of the
+// earlier list that itself names a list is kept as a plain value (with a
+// warning, since that is rarely what the author meant).
 func (l *Loader) flattenLists() {
+	raw := make(map[string][]ListItem, len(l.lists))
+	for _, li := range l.lists {
+		raw[li.Name] = li.Items
+	}
 	for i, li := range l.lists {
 		var items []ListItem
 		changed := false
 		for _, it := range li.Items {
-			if other := l.listByName[it.Text]; other != nil && other.index < i {
-				other.used = true
-				items = append(items, other.Items...)
-				changed = true
+			other := l.listByName[it.Text]
+			if other == nil || other.index >= i {
+				items = append(items, it)
 				continue
 			}
-			items = append(items, it)
+			other.used = true
+			changed = true
+			for _, sub := range raw[other.Name] {
+				if deeper := l.listByName[sub.Text]; deeper != nil && deeper.index < other.index {
+					l.warn(Errorf(it.At, "list %q: item %q names list %q, whose item %q names list %q; Falco expands only one level, so %q stays a plain value",
+						li.Name, it.Text, other.Name, sub.Text, deeper.Name, sub.Text))
+				}
+				items = append(items, sub)
+			}
 		}
 		if changed {
 			li.Items = items

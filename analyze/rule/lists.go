@@ -124,13 +124,11 @@ func joinListItems(items []ListItem) string {
 	return b.String()
 }
 
-// quoteListItem wraps an item containing a blank in double quotes unless
-// it is already quoted.
+// quoteListItem wraps an item containing a space in double quotes unless
+// it starts with a quote, exactly as Falco does (so escapes inside items
+// are not handled, in Falco either).
 func quoteListItem(s string) string {
-	if len(s) >= 2 && (s[0] == '"' && s[len(s)-1] == '"' || s[0] == '\'' && s[len(s)-1] == '\'') {
-		return s
-	}
-	if strings.ContainsAny(s, " \t") {
+	if strings.Contains(s, " ") && s[0] != '"' && s[0] != '\'' {
 		return `"` + s + `"`
 	}
 	return s

@@ -122,6 +122,28 @@ func TestListsAreFlattenedAndSubstituted(t *testing.T) {
 	}
 }
 
+func TestListsAreFlattenedOneLevelLikeFalco(t *testing.T) {
+	rs := mustLoad(t, `
+- list: a
+  items: [x]
+- list: b
+  items: [a, y]
+- list: c
+  items: [b, z]
+- rule: R
+  desc: d
+  condition: proc.name in (c)
+  output: o
+  priority: info
+`)
+	if got, want := cond(t, rs, "R"), `proc.name in (a, y, z)`; got != want {
+		t.Errorf("condition %s, want %s", got, want)
+	}
+	if len(rs.Warnings) != 1 || rs.Warnings[0].Error() != `f1.yaml:7:11: warning: list "c": item "b" names list "b", whose item "a" names list "a"; Falco expands only one level, so "a" stays a plain value` {
+		t.Errorf("warnings %v", rs.Warnings)
+	}
+}
+
 func TestListsNamingLaterListsAreExpandedInTurn(t *testing.T) {
 	rs := mustLoad(t, `
 - list: first
