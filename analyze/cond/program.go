@@ -120,6 +120,10 @@ func CompileRules(rs *rule.Ruleset, cat Catalog) (*Program, *Summary, error) {
 		}
 		out, warns, err := cc.CompileOutput(outputSource(r))
 		if err != nil {
+			if list, ok := err.(rule.ErrorList); ok && r.SkipIfUnknownFilter && allUnknownOutputFields(list) {
+				sum.Skipped = append(sum.Skipped, SkippedRule{Rule: r, Reason: "unknown output field (skip-if-unknown-filter): " + list[0].Msg})
+				continue
+			}
 			sum.Invalid++
 			if list, ok := err.(rule.ErrorList); ok {
 				for _, e := range list {
@@ -140,6 +144,10 @@ func CompileRules(rs *rule.Ruleset, cat Catalog) (*Program, *Summary, error) {
 			// of the universe: Falco's libs know far more than 100 types.
 			if cond.Types.Except || cond.Types.Size(universe) > MaxEventTypes {
 				e := rule.Errorf(r.At, "rule %q matches too many evt.type values; it is tested on every event", r.Name)
+				e.Severity = rule.SeverityWarning
+				sum.Warnings = append(sum.Warnings, e)
+			} else if cond.Types.IsEmpty() {
+				e := rule.Errorf(r.At, "rule %q matches no evt.type value; it can never fire", r.Name)
 				e.Severity = rule.SeverityWarning
 				sum.Warnings = append(sum.Warnings, e)
 			}
@@ -175,6 +183,15 @@ func absentTypes(s TypeSet, universe []string) []string {
 		}
 	}
 	return out
+}
+
+func allUnknownOutputFields(list rule.ErrorList) bool {
+	for _, e := range list {
+		if !strings.HasPrefix(e.Msg, "unknown field ") {
+			return false
+		}
+	}
+	return len(list) > 0
 }
 
 func onlyUnknown(ce *CompileError) bool {

@@ -60,6 +60,12 @@ const programRules = `
   output: audit
   priority: info
   source: k8s_audit
+- rule: Unknown output tolerated
+  desc: d
+  condition: spawned
+  output: "%nosuch.field"
+  priority: info
+  skip-if-unknown-filter: true
 - rule: Unknown but tolerated
   desc: d
   condition: spawned and nosuch.field = 1
@@ -74,7 +80,7 @@ func TestCompileRulesSummaryAndIndex(t *testing.T) {
 	if err == nil {
 		t.Fatal("want an error for rule Bad")
 	}
-	if got := sum.String(); got != "8 rules: 2 loaded, 1 disabled, 3 skipped, 2 invalid" {
+	if got := sum.String(); got != "9 rules: 2 loaded, 1 disabled, 4 skipped, 2 invalid" {
 		t.Errorf("summary %q", got)
 	}
 	if got := err.(rule.ErrorList).Detail(); got != "r.yaml:27:35: rule \"Bad\": value for int64 field fd.num: \"x\" is not a valid integer\n"+
@@ -89,6 +95,7 @@ func TestCompileRulesSummaryAndIndex(t *testing.T) {
 	}
 	want := "K8s: needs unavailable fields (k8s.ns.name: kubernetes metadata is not recorded)\n" +
 		"Audit: event source \"k8s_audit\" is not recorded (only syscall events are)\n" +
+		"Unknown output tolerated: unknown output field (skip-if-unknown-filter): unknown field nosuch.field in output\n" +
 		"Unknown but tolerated: unknown field (skip-if-unknown-filter): unknown field nosuch.field"
 	if strings.Join(reasons, "\n") != want {
 		t.Errorf("skipped:\n%s\nwant:\n%s", strings.Join(reasons, "\n"), want)
@@ -184,6 +191,11 @@ func TestRulesWithoutAnEventTypeGetAWarning(t *testing.T) {
   condition: proc.name = bash
   output: o
   priority: info
+- rule: Never
+  desc: d
+  condition: evt.type = open and evt.type = close
+  output: o
+  priority: info
 - rule: Quiet
   desc: d
   condition: evt.type != open
@@ -195,7 +207,8 @@ func TestRulesWithoutAnEventTypeGetAWarning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sum.Warnings) != 1 || sum.Warnings[0].Error() != `r.yaml:2:3: warning: rule "Everything" matches too many evt.type values; it is tested on every event` {
+	if len(sum.Warnings) != 2 || sum.Warnings[0].Error() != `r.yaml:2:3: warning: rule "Everything" matches too many evt.type values; it is tested on every event` ||
+		sum.Warnings[1].Error() != `r.yaml:7:3: warning: rule "Never" matches no evt.type value; it can never fire` {
 		t.Errorf("warnings %v", sum.Warnings)
 	}
 }
