@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -30,8 +31,21 @@ type Alert struct {
 // FieldValue is one entry of Alert.OutputFields.
 type FieldValue struct {
 	Name  string
-	Value string
+	Value string // as printed; "<NA>" when missing
+	// JSON says how JSON output writes the value: as a string, or as a
+	// bare number or boolean for fields of those types (as Falco does).
+	JSON JSONKind
 }
+
+// JSONKind is how a field value is written in JSON output.
+type JSONKind uint8
+
+// The JSON value forms.
+const (
+	JSONString JSONKind = iota
+	JSONNumber
+	JSONBool
+)
 
 // Field returns the value the output printed for name.
 func (a *Alert) Field(name string) (string, bool) {
@@ -75,10 +89,22 @@ func (o orderedFields) MarshalJSON() ([]byte, error) {
 		}
 		b.Write(jsonString(f.Name))
 		b.WriteByte(':')
-		b.Write(jsonString(f.Value))
+		switch {
+		case f.Value == "<NA>":
+			b.WriteString("null")
+		case f.JSON == JSONNumber && isJSONNumber(f.Value), f.JSON == JSONBool && (f.Value == "true" || f.Value == "false"):
+			b.WriteString(f.Value)
+		default:
+			b.Write(jsonString(f.Value))
+		}
 	}
 	b.WriteByte('}')
 	return []byte(b.String()), nil
+}
+
+func isJSONNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil && s != "" && s[0] != '+' && !strings.ContainsAny(s, "xXinfINFN")
 }
 
 func jsonString(s string) []byte {

@@ -131,6 +131,21 @@ func TestAlertsRenderAsFalcoShapedJSON(t *testing.T) {
 	}
 }
 
+func TestJSONOutputFieldsKeepTheirTypes(t *testing.T) {
+	a := &Alert{Rule: "r", Priority: "Notice", Source: "syscall", OutputFields: []FieldValue{
+		{"proc.pid", "42", JSONNumber}, {"proc.is_exe_upper_layer", "true", JSONBool},
+		{"proc.pname", "<NA>", JSONString}, {"proc.name", "1e5", JSONString}, {"user.loginuid", "-1", JSONNumber},
+	}}
+	b, err := a.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `"output_fields":{"proc.pid":42,"proc.is_exe_upper_layer":true,"proc.pname":null,"proc.name":"1e5","user.loginuid":-1}`
+	if !strings.Contains(string(b), want) {
+		t.Errorf("json = %s\nwant it to contain %s", b, want)
+	}
+}
+
 func TestSinceAndUntilBoundTheTestedEvents(t *testing.T) {
 	rs, err := Load([]string{ourRules}, LoadOptions{})
 	if err != nil {

@@ -66,6 +66,7 @@ type Ruleset struct {
 type outputField struct {
 	name string
 	f    *cond.Formatter
+	json JSONKind
 }
 
 // InvalidError is returned when rules files are malformed or a condition
@@ -198,11 +199,34 @@ func (r *Ruleset) compileOutputFields(cat cond.Catalog) error {
 				}
 				cache[name] = f
 			}
-			ofs = append(ofs, outputField{name: name, f: f})
+			ofs = append(ofs, outputField{name: name, f: f, json: jsonKindOf(cat, name)})
 		}
 		r.outputFields[cr] = ofs
 	}
 	return nil
+}
+
+// jsonKindOf picks the JSON form of an output field from its catalog
+// type; transformers and anything unknown print as strings.
+func jsonKindOf(cat cond.Catalog, name string) JSONKind {
+	if strings.ContainsAny(name, "()") {
+		return JSONString
+	}
+	field, arg, hasArg := name, "", false
+	if i := strings.IndexByte(name, '['); i > 0 && strings.HasSuffix(name, "]") {
+		field, arg, hasArg = name[:i], name[i+1:len(name)-1], true
+	}
+	_, spec, err := cat.Lookup(field, arg, hasArg)
+	if err != nil || spec.IsList {
+		return JSONString
+	}
+	switch spec.Type {
+	case cond.TypeInt64, cond.TypeUint64, cond.TypeAbsTime, cond.TypeRelTime, cond.TypePort:
+		return JSONNumber
+	case cond.TypeBool:
+		return JSONBool
+	}
+	return JSONString
 }
 
 // DescribeNotes renders notes one rule per line, "  rule (file:line):

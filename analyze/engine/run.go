@@ -153,7 +153,7 @@ func (r *Ruleset) alert(cr *cond.CompiledRule, ev *fields.Event) *Alert {
 		a.Output = strings.TrimSpace(cr.Output.Format(ev))
 	}
 	for _, of := range r.outputFields[cr] {
-		a.OutputFields = append(a.OutputFields, FieldValue{Name: of.name, Value: of.f.Format(ev)})
+		a.OutputFields = append(a.OutputFields, FieldValue{Name: of.name, Value: of.f.Format(ev), JSON: of.json})
 	}
 	return a
 }

@@ -47,7 +47,7 @@ func TestTestFilePathsAreRelativeToTheFile(t *testing.T) {
 func TestCompareReportsEachKindOfMismatch(t *testing.T) {
 	two := 2
 	got := []*Alert{
-		{Rule: "A", OutputFields: []FieldValue{{"proc.name", "cat"}}},
+		{Rule: "A", OutputFields: []FieldValue{{Name: "proc.name", Value: "cat"}}},
 		{Rule: "B"},
 	}
 	exp := []ExpectedAlert{{Rule: "A", Count: &two, OutputFields: map[string]string{"proc.name": "cat"}}}
