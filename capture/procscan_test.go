@@ -247,3 +247,34 @@ func FuzzParseProcStatus(f *testing.F) {
 		_ = parseProcCgroup(in).container()
 	})
 }
+
+// FuzzProcessFromHostileProc reads a made-up /proc whose files hold
+// arbitrary bytes: Process must return a row or an error naming the
+// file, never panic.
+func FuzzProcessFromHostileProc(f *testing.F) {
+	f.Add([]byte("1 (x) S 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0"), []byte("Uid:\t0\t0\t0\t0\nNSpid:\t1\n"), []byte("0::/docker/"+idA+"\n"), []byte("a\x00b\x00"))
+	f.Add([]byte("(((("), []byte("CapEff:\tzz\n"), []byte("::::"), []byte{0, 0, 0})
+	root := f.TempDir() // one per fuzzing process, rewritten by each input
+	dir := filepath.Join(root, "7")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, stat, status, cgroup, cmdline []byte) {
+		for name, data := range map[string][]byte{"stat": stat, "status": status, "cgroup": cgroup, "cmdline": cmdline, "environ": cmdline, "loginuid": status} {
+			if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p := &ProcFS{Root: root, ClockTicks: 100, EnvNames: EnvFilter{"*"}, ArgvMaxCount: 4, ArgvMaxBytes: 64, Now: time.Now}
+		ev, _, err := p.Process(7, nil)
+		if err != nil {
+			if !strings.Contains(err.Error(), dir) {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		if ev.Pid != 7 || len(ev.Argv) > 4 {
+			t.Fatalf("row %+v", ev)
+		}
+	})
+}
