@@ -2,6 +2,7 @@ package rule
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -65,19 +66,19 @@ func (l *Loader) flattenLists() {
 	for _, li := range l.lists {
 		raw[li.Name] = li.Items
 	}
-	for i, li := range l.lists {
+	for _, li := range l.lists {
 		var items []ListItem
 		changed := false
 		for _, it := range li.Items {
 			other := l.listByName[it.Text]
-			if other == nil || other.index >= i {
+			if other == nil || other.index >= li.visibility {
 				items = append(items, it)
 				continue
 			}
 			other.used = true
 			changed = true
 			for _, sub := range raw[other.Name] {
-				if deeper := l.listByName[sub.Text]; deeper != nil && deeper.index < other.index {
+				if deeper := l.listByName[sub.Text]; deeper != nil && deeper.index < other.visibility {
 					l.warn(Errorf(it.At, "list %q: item %q names list %q, whose item %q names list %q; Falco expands only one level, so %q stays a plain value",
 						li.Name, it.Text, other.Name, sub.Text, deeper.Name, sub.Text))
 				}
@@ -98,7 +99,7 @@ func (l *Loader) buildMacro(m *Macro, lists map[string]*List) {
 		m.bad = true
 		return
 	}
-	if !l.resolveMacros(expr, m.index) {
+	if !l.resolveMacros(expr, m.visibility) {
 		m.bad = true
 		return
 	}
@@ -130,7 +131,7 @@ func (l *Loader) resolveMacros(e Expr, visibility int) bool {
 				l.buildErr(Errorf(e.At, "undefined macro %q", e.Name))
 				ok = false
 			case m.index >= visibility:
-				l.buildErr(Errorf(e.At, "macro %q is defined after this macro (a macro may only use macros defined before it)", e.Name))
+				l.buildErr(Errorf(e.At, "macro %q is defined after this macro (a macro may only use macros defined before it, or before its latest append or override)", e.Name))
 				ok = false
 			case m.bad:
 				m.used = true
@@ -159,7 +160,7 @@ func (l *Loader) buildRule(r *Rule, lists map[string]*List) bool {
 		l.buildErr(perr)
 		return false
 	}
-	if !l.resolveMacros(expr, len(l.macros)) {
+	if !l.resolveMacros(expr, math.MaxInt) {
 		return false
 	}
 	r.Expr = expr

@@ -53,7 +53,9 @@
 //     items. Every list is substituted, by name, wherever it appears
 //     delimited in a macro or rule condition.
 //   - macro: name, condition. A macro may use only macros defined before
-//     it; a rule may use any macro.
+//     it or before its latest append or override (items are numbered in
+//     load order across kinds and files, as in Falco); a rule may use any
+//     macro. Lists nest the same way, one level deep.
 //   - rule: rule, desc, condition, output, priority, tags, enabled,
 //     exceptions, source, warn_evttypes, skip-if-unknown-filter, capture,
 //     capture_duration. Exceptions become "and not (...)" clauses.

@@ -10,7 +10,10 @@ type List struct {
 	Items []ListItem
 	At    Pos // the `list:` key
 	used  bool
-	index int
+	// index is the load position of the first definition; visibility that
+	// of the latest definition, append or override. An item names an
+	// earlier list when that list's index is below this list's visibility.
+	index, visibility, slot int
 }
 
 // ListItem is one list value with its position.

@@ -28,6 +28,16 @@ type Loader struct {
 
 	engineVersion string
 	plugins       []PluginRequirement
+
+	// seq numbers every list, macro and rule item in load order, across
+	// kinds and files, as Falco's collector does; it decides which
+	// macros and lists an item can see.
+	seq int
+}
+
+func (l *Loader) nextSeq() int {
+	l.seq++
+	return l.seq
 }
 
 // NewLoader returns an empty Loader.
@@ -298,19 +308,23 @@ func (l *Loader) listItem(fc *fileCtx, m *mapping) *Error {
 	} else if mode == "" {
 		return fc.errorf(m.node, "list %q has no items key", name)
 	}
+	seq := l.nextSeq()
 	switch mode {
 	case "append":
 		old := l.listByName[name]
 		old.Items = append(old.Items, items...)
+		old.visibility = seq
 	case "replace":
-		l.listByName[name].Items = items
+		old := l.listByName[name]
+		old.Items = items
+		old.visibility = seq
 	default:
-		nl := &List{Name: name, Items: items, At: fc.pos(m.keyN["list"])}
+		nl := &List{Name: name, Items: items, At: fc.pos(m.keyN["list"]), index: seq, visibility: seq}
 		if old := l.listByName[name]; old != nil {
-			nl.index = old.index
-			l.lists[old.index] = nl
+			nl.index, nl.slot = old.index, old.slot
+			l.lists[old.slot] = nl
 		} else {
-			nl.index = len(l.lists)
+			nl.slot = len(l.lists)
 			l.lists = append(l.lists, nl)
 		}
 		l.listByName[name] = nl
@@ -375,19 +389,23 @@ func (l *Loader) macroItem(fc *fileCtx, m *mapping) *Error {
 		return e
 	}
 	cond := fc.scalarSource(deref(cn))
+	seq := l.nextSeq()
 	switch mode {
 	case "append":
 		old := l.macroByNam[name]
 		old.Condition = appendText(old.Condition, cond)
+		old.visibility = seq
 	case "replace":
-		l.macroByNam[name].Condition = cond
+		old := l.macroByNam[name]
+		old.Condition = cond
+		old.visibility = seq
 	default:
-		nm := &Macro{Name: name, Condition: cond, At: fc.pos(m.keyN["macro"])}
+		nm := &Macro{Name: name, Condition: cond, At: fc.pos(m.keyN["macro"]), index: seq, visibility: seq}
 		if old := l.macroByNam[name]; old != nil {
-			nm.index = old.index
-			l.macros[old.index] = nm
+			nm.index, nm.slot = old.index, old.slot
+			l.macros[old.slot] = nm
 		} else {
-			nm.index = len(l.macros)
+			nm.slot = len(l.macros)
 			l.macros = append(l.macros, nm)
 		}
 		l.macroByNam[name] = nm

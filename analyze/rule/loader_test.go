@@ -290,7 +290,7 @@ func TestMacroVisibility(t *testing.T) {
   output: o
   priority: debug
 `)
-	want := "f1.yaml:3:14: macro \"b\" is defined after this macro (a macro may only use macros defined before it)\n" +
+	want := "f1.yaml:3:14: macro \"b\" is defined after this macro (a macro may only use macros defined before it, or before its latest append or override)\n" +
 		"\t  condition: b\n\t             ^\n" +
 		"f1.yaml:8:14: macro \"a\" has errors\n\t  condition: a or b or c\n\t             ^\n" +
 		"f1.yaml:8:24: undefined macro \"c\"\n\t  condition: a or b or c\n\t                       ^"
@@ -367,5 +367,52 @@ func TestSharedMacroChainsLoadInLinearTime(t *testing.T) {
 	rs := mustLoad(t, b.String())
 	if rs.Rule("R").Expr == nil {
 		t.Fatal("rule not built")
+	}
+}
+
+func TestAppendingToAMacroLetsItSeeLaterMacros(t *testing.T) {
+	// As in Falco, an append or override moves the macro's visibility to
+	// the append's position, so a user file can refer to macros that the
+	// main file defines after the macro being changed.
+	rs := mustLoad(t, `
+- macro: a
+  condition: proc.name = x
+- macro: b
+  condition: proc.name = y
+- rule: R
+  desc: d
+  condition: a
+  output: o
+  priority: info
+`, `
+- macro: a
+  condition: or b
+  append: true
+- list: l1
+  items: [p]
+- list: l2
+  items: [q]
+- list: l1
+  items: [l2]
+  override:
+    items: append
+- rule: S
+  desc: d
+  condition: proc.name in (l1)
+  output: o
+  priority: info
+`)
+	if got := Format(rs.Rule("R").Expr.(*MacroRef).Resolved); got != "(proc.name = x or b)" {
+		t.Errorf("macro a: %s", got)
+	}
+	if got := cond(t, rs, "S"); got != "proc.name in (p, q)" {
+		t.Errorf("rule S: %s", got)
+	}
+}
+
+func TestRedefiningARuleWithAnotherSourceIsAnError(t *testing.T) {
+	_, err := load(t, baseRules, "- rule: Shell\n  desc: d\n  condition: a\n  output: o\n  priority: info\n  source: k8s_audit\n")
+	if got := detail(err); !strings.HasPrefix(got, `f2.yaml:1:3: rule "Shell" is redefined with a different source (k8s_audit, was syscall)`) {
+		t.Errorf("got %s", got)
 	}
 }

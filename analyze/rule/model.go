@@ -50,10 +50,13 @@ type Macro struct {
 	At        Pos
 	// Expr is the parsed condition with its own macro references resolved;
 	// nil when the macro has errors.
-	Expr  Expr
-	index int
-	used  bool
-	bad   bool
+	Expr Expr
+	// index and visibility as for List: a macro can use the macros whose
+	// index is below its visibility (defined before its latest definition,
+	// append or override).
+	index, visibility, slot int
+	used                    bool
+	bad                     bool
 }
 
 // Exception is one entry of a rule's `exceptions:`.
@@ -106,7 +109,7 @@ type Rule struct {
 
 	cond    *Source // condition text before exceptions and list substitution
 	hasCond bool
-	index   int
+	slot    int
 }
 
 // PluginRequirement is one `required_plugin_versions` entry.

@@ -50,6 +50,7 @@ func (l *Loader) ruleItem(fc *fileCtx, m *mapping) *Error {
 				}
 			}
 		}
+		l.nextSeq()
 		return nil
 	}
 	if appendFlag {
@@ -68,6 +69,7 @@ func (l *Loader) ruleItem(fc *fileCtx, m *mapping) *Error {
 				return e
 			}
 		}
+		l.nextSeq()
 		return nil
 	}
 	// An item with only a name and enabled switches an earlier rule.
@@ -97,12 +99,16 @@ func (l *Loader) ruleItem(fc *fileCtx, m *mapping) *Error {
 		}
 	}
 	if existing != nil {
-		r.index = existing.index
-		l.rules[r.index] = r
+		if existing.Source != r.Source {
+			return fc.errorf(m.keyN["rule"], "rule %q is redefined with a different source (%s, was %s)", name, r.Source, existing.Source)
+		}
+		r.slot = existing.slot
+		l.rules[r.slot] = r
 	} else {
-		r.index = len(l.rules)
+		r.slot = len(l.rules)
 		l.rules = append(l.rules, r)
 	}
+	l.nextSeq()
 	l.ruleByName[name] = r
 	return nil
 }
