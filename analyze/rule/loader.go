@@ -270,6 +270,9 @@ func contains(list []string, s string) bool {
 // checkOverrideKeys makes sure the keys listed in override and the keys
 // present in the item are the same set.
 func checkOverrideKeys(fc *fileCtx, m *mapping, modes map[string]string, nameKey string) *Error {
+	if len(modes) == 0 {
+		return fc.errorf(m.vals["override"], "override lists no key to append or replace")
+	}
 	for key := range modes {
 		if !m.has(key) {
 			return fc.errorf(m.vals["override"], "override lists %q but the item has no %q key", key, key)

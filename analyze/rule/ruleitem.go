@@ -69,6 +69,9 @@ func (l *Loader) ruleItem(fc *fileCtx, m *mapping) *Error {
 				return e
 			}
 		}
+		if !m.has("condition") && !m.has("exceptions") && !m.has("output") && !m.has("desc") && !m.has("tags") {
+			return fc.errorf(m.keyN["rule"], "rule %q has append: true but nothing to append (condition, output, desc, tags or exceptions)", name)
+		}
 		l.nextSeq()
 		return nil
 	}
@@ -208,6 +211,9 @@ func (l *Loader) applyRuleKey(fc *fileCtx, r *Rule, key string, n *yaml.Node, ap
 				}
 				old.Values = append(old.Values, ex.Values...)
 				continue
+			}
+			if len(ex.Fields) == 0 || len(ex.Values) == 0 {
+				return Errorf(ex.At, "new exception %q appended to rule %q needs fields and values", ex.Name, r.Name)
 			}
 			r.Exceptions = append(r.Exceptions, ex)
 		}
