@@ -14,7 +14,8 @@ func (t *Table) actor(r *Rows, i int) *Process {
 		return nil
 	}
 	pid := int32(pid64)
-	p := t.last
+	slot := &t.recent[uint32(pid)%uint32(len(t.recent))]
+	p := *slot
 	if p == nil || p.Pid != pid {
 		p = t.procs[pid]
 	}
@@ -24,10 +25,10 @@ func (t *Table) actor(r *Rows, i int) *Process {
 		t.procs[pid] = p
 		delete(t.exited, pid)
 		t.stats.Learned++
-		t.last = p
+		*slot = p
 		return p
 	}
-	t.last = p
+	*slot = p
 	// Only what changes without an exec is refreshed: the parent (on
 	// reparenting) and the name (prctl PR_SET_NAME). Identity changes
 	// (set*uid) are read from each row's own columns by the fields.
@@ -164,12 +165,12 @@ func cloneCol(r *Rows, c format.ColumnID, i int) string {
 
 func (t *Table) applyKeyframe(r *Rows, i int) *Process {
 	t.stats.Keyframes++
-	t.last = nil
 	pid64, ok := r.Int(format.ColPid, i)
 	if !ok {
 		return nil
 	}
 	pid := int32(pid64)
+	t.forget(pid)
 	p := t.procs[pid]
 	if p == nil {
 		p = &Process{Pid: pid, Source: FromKeyframe}
@@ -189,7 +190,7 @@ func (t *Table) endKeyframe() {
 	if !t.inKeyframe || !t.sawEvents {
 		return
 	}
-	t.last = nil
+	t.recent = [len(t.recent)]*Process{}
 	for pid, p := range t.procs {
 		if p.keyframeMark != t.keyframeMark {
 			delete(t.procs, pid)
@@ -234,7 +235,7 @@ func (t *Table) applyFork(r *Rows, i int, parent *Process) {
 	}
 	t.procs[child] = c
 	delete(t.exited, child)
-	t.last = nil
+	t.forget(child)
 }
 
 func (t *Table) applyExec(r *Rows, i int, p *Process) {
@@ -276,9 +277,15 @@ func (t *Table) applyExit(r *Rows, i int, p *Process) {
 	t.pendingExit = p
 }
 
+// forget drops pid from the recent-actor cache after the table changed
+// which process that pid names.
+func (t *Table) forget(pid int32) {
+	t.recent[uint32(pid)%uint32(len(t.recent))] = nil
+}
+
 // retire moves an exited process from the live map to the grace set.
 func (t *Table) retire(p *Process) {
-	t.last = nil
+	t.forget(p.Pid)
 	if t.procs[p.Pid] == p {
 		delete(t.procs, p.Pid)
 	}

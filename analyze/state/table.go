@@ -66,10 +66,10 @@ type Table struct {
 	MaxGrace int
 
 	pendingExit *Process // removed at the start of the next Apply
-	// last is the previous row's actor: events come in runs from one
-	// process, so this saves most map lookups. Any change to procs
-	// clears it.
-	last *Process
+	// recent caches actors by pid (direct-mapped): events come in runs
+	// from a few processes per CPU, so this saves most map lookups. Any
+	// change of the process a pid names clears its slot.
+	recent [64]*Process
 
 	segment      string
 	inKeyframe   bool
