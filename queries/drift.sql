@@ -3,8 +3,9 @@
 -- Executions of a file that was written, created, renamed into place or
 -- chmod'ed earlier in this recording (drop, make executable, run), and,
 -- inside containers, executions of a file from the writable upper layer
--- or whose inode changed after the container started. One row per exec
--- with every reason that applies.
+-- or whose inode changed after the container started, and executions of
+-- anonymous memory files (memfd_create), which no image holds. One row
+-- per exec with every reason that applies.
 --
 -- @param max_delay INTEGER optional Only writes at most this many seconds before the exec.
 WITH writes AS (
@@ -27,6 +28,9 @@ WITH writes AS (
     UNION ALL
     SELECT ts, proc_id, 'runs from the container''s writable layer'
     FROM execs WHERE container_id IS NOT NULL AND exe_upper_layer
+    UNION ALL
+    SELECT ts, proc_id, 'runs from an anonymous memfd'
+    FROM execs WHERE exe_from_memfd
     UNION ALL
     SELECT ts, proc_id, 'file changed after the container started'
     FROM execs

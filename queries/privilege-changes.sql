@@ -1,20 +1,21 @@
 -- Which processes changed, or tried to change, their privileges?
 --
 -- Identity and capability system calls (setuid family, setgid family,
--- capset, unshare of a user namespace), with their result, and execs
--- that raised privileges: a set-user-id program (effective uid differs
--- from the real one) or a real or effective uid other than the parent's.
+-- capset) and namespace changes (unshare, setns, clone3 into new
+-- namespaces), with their result, and execs that changed privileges: a
+-- set-user-id program (effective uid differs from the real one) or a
+-- real or effective uid other than the parent's.
 SELECT s.ts, p.proc_id, s.pid, s.comm, s.exe_path, s.uid, s.euid,
        s.syscall || '(' || concat_ws(', ', 'uid=' || s.new_uid, 'euid=' || s.new_euid, 'suid=' || s.new_suid,
                                      'gid=' || s.new_gid, 'egid=' || s.new_egid, 'sgid=' || s.new_sgid,
-                                     'caps=0x' || lower(hex(s.cap_permitted)),
-                                     'ns=0x' || lower(hex(s.ns_flags))) || ')' AS change,
+                                     CASE WHEN s.syscall = 'capset' THEN 'caps=0x' || lower(hex(s.cap_permitted)) END,
+                                     CASE WHEN s.ns_flags <> 0 THEN 'ns=0x' || lower(hex(s.ns_flags)) END) || ')' AS change,
        CASE WHEN s.ret < 0 THEN 'failed (' || s.ret || ')' ELSE 'ok' END AS result
 FROM security s
 LEFT JOIN processes p ON p.pid = s.pid AND epoch_ns(s.ts) >= p.start_t
       AND (p.end_t IS NULL OR epoch_ns(s.ts) <= p.end_t)
 WHERE regexp_matches(s.syscall, '^(setuid|setgid|setreuid|setregid|setresuid|setresgid|setfsuid|setfsgid|capset)$')
-   OR (s.syscall IN ('unshare', 'clone3', 'setns') AND s.ns_flags & 268435456 <> 0)
+   OR (s.syscall IN ('unshare', 'clone3', 'setns') AND s.ns_flags <> 0)
 UNION ALL
 SELECT x.ts, x.proc_id, x.pid, x.comm, x.exe_path, x.uid, x.euid,
        'exec as uid=' || x.uid || ' euid=' || x.euid
