@@ -136,3 +136,27 @@ func quoteListItem(s string) string {
 	}
 	return s
 }
+
+// trimSource drops leading and trailing white space, keeping positions.
+func trimSource(src *Source) *Source {
+	text := src.Text
+	start := len(text) - len(strings.TrimLeft(text, " \t\r\n\f\v"))
+	end := len(strings.TrimRight(text, " \t\r\n\f\v"))
+	if start == 0 && end == len(text) {
+		return src
+	}
+	var b sourceBuilder
+	if start < end {
+		b.addFrom(src, start, end)
+	} else {
+		b.addAt("", src.Pos(0))
+	}
+	out := b.source()
+	if len(out.segs) == 0 { // empty output: keep a position for messages
+		out.segs = []segment{{file: src.segs[0].file, at: src.segs[0].at}}
+		if len(src.segs[0].offs) > 0 {
+			out.segs[0].at = src.segs[0].offs[0]
+		}
+	}
+	return out
+}

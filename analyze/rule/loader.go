@@ -121,6 +121,9 @@ func (l *Loader) Load(name string, data []byte) {
 			return
 		}
 		for _, item := range root.Content {
+			if n := deref(item); n != nil && n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+				continue // an empty "-" entry, skipped as Falco does
+			}
 			if err := l.item(fc, item); err != nil {
 				return
 			}
@@ -366,6 +369,7 @@ func (l *Loader) itemMode(fc *fileCtx, m *mapping, kind, name string, exists boo
 		if !exists {
 			return "", fc.errorf(m.keyN[kind], "%s %q has append: true but no %s by that name is defined before it", kind, name, kind)
 		}
+		l.warn(fc.errorf(m.keyN["append"], "%s %q: append: true is deprecated; use override: {%s: append}", kind, name, body))
 		return "append", nil
 	}
 	return "", nil

@@ -198,7 +198,9 @@ func TestAppendAndOverride(t *testing.T) {
 - rule: Shell
   condition: and not user.name = root
   tags: [b]
-  append: true
+  override:
+    condition: append
+    tags: append
 - rule: Shell
   desc: new description
   priority: critical

@@ -36,12 +36,10 @@ func TestMalformedRulesFiles(t *testing.T) {
 			"f1.yaml:16:3: key \"desc\" must be listed in override: (append or replace)\n\t  desc: y\n\t  ^"},
 		{"an override mode that does not exist", baseRules + "- rule: Shell\n  output: x\n  override:\n    output: merge\n",
 			"f1.yaml:17:13: override mode for \"output\" must be append or replace, not \"merge\"\n\t    output: merge\n\t            ^"},
-		{"appending a priority", baseRules + "- rule: Shell\n  priority: debug\n  append: true\n",
-			"f1.yaml:15:3: key \"priority\" cannot be appended (appendable: condition, output, desc, tags, exceptions); use override: {priority: replace}\n\t  priority: debug\n\t  ^"},
 		{"append and override together", baseRules + "- rule: Shell\n  output: x\n  append: true\n  override:\n    output: append\n",
 			"f1.yaml:17:3: rule \"Shell\" uses both append and override; use only override\n\t  override:\n\t  ^"},
 		{"an append with nothing to append", baseRules + "- rule: Shell\n  append: true\n",
-			"f1.yaml:14:3: rule \"Shell\" has append: true but nothing to append (condition, output, desc, tags or exceptions)\n\t- rule: Shell\n\t  ^"},
+			"f1.yaml:14:3: rule \"Shell\" has append: true but neither a condition nor exceptions to append\n\t- rule: Shell\n\t  ^"},
 		{"an empty override", baseRules + "- rule: Shell\n  override: {}\n",
 			"f1.yaml:15:13: override lists no key to append or replace\n\t  override: {}\n\t            ^"},
 		{"a new exception appended without values", baseRules + "- rule: Shell\n  exceptions:\n  - name: e\n    fields: [proc.name]\n  append: true\n",
@@ -109,6 +107,34 @@ func TestWarnings(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestAppendTrueWarnsAboutWhatItIgnores(t *testing.T) {
+	rs := mustLoad(t, baseRules, "- rule: Shell\n  condition: or proc.name = x\n  priority: debug\n  output: more\n  append: true\n")
+	var got []string
+	for _, w := range rs.Warnings {
+		got = append(got, w.Error())
+	}
+	want := `f2.yaml:5:3: warning: rule "Shell": append: true is deprecated; use override: {condition: append}
+f2.yaml:3:3: warning: rule "Shell": key "priority" is ignored with append: true; use override: {priority: append|replace}
+f2.yaml:4:3: warning: rule "Shell": key "output" is ignored with append: true; use override: {output: append|replace}`
+	if strings.Join(got, "\n") != want {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
+	}
+	r := rs.Rule("Shell")
+	if r.Priority != PriorityWarning || r.Output != "shell %proc.name" || !strings.HasSuffix(Format(r.Expr), "or proc.name = x)") {
+		t.Errorf("rule after append: priority %v output %q condition %s", r.Priority, r.Output, Format(r.Expr))
+	}
+}
+
+func TestOutputsAreTrimmed(t *testing.T) {
+	rs := mustLoad(t, "- rule: R\n  desc: d\n  condition: a\n  output: >\n    text %proc.name\n  priority: info\n- macro: a\n  condition: x.y = 1\n")
+	if got := rs.Rule("R").Output; got != "text %proc.name" {
+		t.Errorf("output %q", got)
+	}
+	if p := rs.Rule("R").OutputSrc.Position(0); p.Line != 5 || p.Col != 5 {
+		t.Errorf("output starts at %v, want line 5 column 5", p)
 	}
 }
 

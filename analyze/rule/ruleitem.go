@@ -57,20 +57,25 @@ func (l *Loader) ruleItem(fc *fileCtx, m *mapping) *Error {
 		if existing == nil {
 			return fc.errorf(m.keyN["rule"], "rule %q has append: true but no rule by that name is defined before it", name)
 		}
+		l.warn(fc.errorf(m.keyN["append"], "rule %q: append: true is deprecated; use override: {condition: append}", name))
+		// Like Falco, append: true extends only the condition and the
+		// exceptions; other keys are ignored (said here, silent there).
 		for _, k := range m.keys {
 			switch k.Value {
 			case "rule", "append":
 				continue
-			}
-			if !contains(ruleAppendable, k.Value) {
-				return fc.errorf(k, "key %q cannot be appended (appendable: condition, output, desc, tags, exceptions); use override: {%s: replace}", k.Value, k.Value)
-			}
-			if e := l.applyRuleKey(fc, existing, k.Value, m.vals[k.Value], true); e != nil {
-				return e
+			case "condition", "exceptions":
+				if e := l.applyRuleKey(fc, existing, k.Value, m.vals[k.Value], true); e != nil {
+					return e
+				}
+			default:
+				if contains(ruleKeys, k.Value) {
+					l.warn(fc.errorf(k, "rule %q: key %q is ignored with append: true; use override: {%s: append|replace}", name, k.Value, k.Value))
+				}
 			}
 		}
-		if !m.has("condition") && !m.has("exceptions") && !m.has("output") && !m.has("desc") && !m.has("tags") {
-			return fc.errorf(m.keyN["rule"], "rule %q has append: true but nothing to append (condition, output, desc, tags or exceptions)", name)
+		if !m.has("condition") && !m.has("exceptions") {
+			return fc.errorf(m.keyN["rule"], "rule %q has append: true but neither a condition nor exceptions to append", name)
 		}
 		l.nextSeq()
 		return nil
@@ -137,10 +142,10 @@ func (l *Loader) applyRuleKey(fc *fileCtx, r *Rule, key string, n *yaml.Node, ap
 		}
 		src := fc.scalarSource(deref(n))
 		if appendMode && r.OutputSrc != nil {
-			r.OutputSrc = appendText(r.OutputSrc, src)
-		} else {
-			r.OutputSrc = src
+			src = appendText(r.OutputSrc, src)
 		}
+		// Falco trims outputs (folded YAML scalars end with a newline).
+		r.OutputSrc = trimSource(src)
 		r.Output = r.OutputSrc.Text
 	case "desc":
 		var s string
