@@ -152,7 +152,7 @@ func trimSource(src *Source) *Source {
 		b.addAt("", src.Pos(0))
 	}
 	out := b.source()
-	if len(out.segs) == 0 { // empty output: keep a position for messages
+	if len(out.segs) == 0 && len(src.segs) > 0 { // empty output: keep a position for messages
 		out.segs = []segment{{file: src.segs[0].file, at: src.segs[0].at}}
 		if len(src.segs[0].offs) > 0 {
 			out.segs[0].at = src.segs[0].offs[0]
