@@ -270,3 +270,10 @@ func (l *lexer) snippet(off int) string {
 	}
 	return "'" + s + "'"
 }
+
+// isBareWord reports whether all of s lexes as one BareStr.
+func isBareWord(s string) bool {
+	l := lexer{text: s}
+	w, _ := l.bareString()
+	return w != "" && w == s
+}

@@ -298,6 +298,9 @@ func (l *Loader) listItem(fc *fileCtx, m *mapping) *Error {
 	if e != nil {
 		return e
 	}
+	if !isBareWord(name) {
+		return fc.errorf(m.vals["list"], "list name %q must be a bare word (no blanks, quotes, parentheses, commas or '=')", name)
+	}
 	mode, e := l.itemMode(fc, m, "list", name, l.listByName[name] != nil, "items")
 	if e != nil {
 		return e

@@ -44,6 +44,8 @@ func TestMalformedRulesFiles(t *testing.T) {
 			"f1.yaml:15:13: override lists no key to append or replace\n\t  override: {}\n\t            ^"},
 		{"a new exception appended without values", baseRules + "- rule: Shell\n  exceptions:\n  - name: e\n    fields: [proc.name]\n  append: true\n",
 			"f1.yaml:16:5: new exception \"e\" appended to rule \"Shell\" needs fields and values\n\t  - name: e\n\t    ^"},
+		{"a list name with a blank", "- list: my list\n  items: [a]\n",
+			"f1.yaml:1:9: list name \"my list\" must be a bare word (no blanks, quotes, parentheses, commas or '=')\n\t- list: my list\n\t        ^"},
 		{"a macro name that is not an identifier", "- macro: my.macro\n  condition: a.b=1\n",
 			"f1.yaml:1:10: macro name \"my.macro\" is not an identifier ([a-zA-Z][a-zA-Z0-9_]*)\n\t- macro: my.macro\n\t         ^"},
 		{"exception tuples of the wrong length", "- rule: R\n  desc: d\n  condition: a.b=1\n  output: o\n  priority: info\n  exceptions:\n  - name: e\n    fields: [a.b, c.d]\n    values: [[x]]\n",
