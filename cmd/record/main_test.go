@@ -2,11 +2,17 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
 
 func TestInvalidInvocationsExitWithUsageCode(t *testing.T) {
+	used := t.TempDir()
+	if err := os.WriteFile(filepath.Join(used, "manifest.json"), []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		args    []string
@@ -22,6 +28,7 @@ func TestInvalidInvocationsExitWithUsageCode(t *testing.T) {
 		{"a ring that is not a power of two", []string{"-o", "x", "--ring-size", "3MiB"}, "--ring-size 3MiB: want a power of two"},
 		{"a retention smaller than a segment", []string{"-o", "x", "--max-size", "1MiB"}, "--max-size 1MiB is smaller than one segment"},
 		{"too many env selectors", []string{"-o", "x", "--env", "A,B,C,D,E,F,G,H,I"}, "--env: 9 selectors, at most 8"},
+		{"a directory that holds a recording", []string{"-o", used}, "already holds a recording; choose a new directory"},
 		{"an unknown dispatch", []string{"-o", "x", "--dispatch", "fast"}, `--dispatch "fast": want default, raw or per-syscall`},
 		{"a negative duration", []string{"-o", "x", "--duration", "-1s"}, "durations must be positive"},
 	}
