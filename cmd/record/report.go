@@ -79,4 +79,3 @@ func startProfiles(cpuPath, memPath string) (stop func() error, err error) {
 		return errors.Join(errs...)
 	}, nil
 }
-
