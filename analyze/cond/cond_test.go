@@ -82,6 +82,8 @@ func TestOperatorSemantics(t *testing.T) {
 		{"pmatch matches a directory prefix", "fd.name pmatch (/usr, /tmp/hello)", true},
 		{"pmatch is per component", "fd.name pmatch (/tmp/hell)", false},
 		{"pmatch accepts glob components", "fd.name pmatch (/tmp/*)", true},
+		{"pmatch ignores repeated slashes", "fd.name pmatch (//tmp//hello/)", true},
+		{"pmatch needs the whole entry", "fd.name pmatch (/tmp/hello/x/y)", false},
 		{"proc.aname without index: any ancestor", "proc.aname = systemd", true},
 		{"proc.aname without index starts at the parent", "proc.aname = bash", false},
 		{"proc.aname in (...) checks every ancestor", "proc.aname in (init, systemd)", true},

@@ -224,68 +224,109 @@ func matchClass(p string, c byte) (matched bool, width int, valid bool) {
 	return false, 0, false
 }
 
-// pathMatcher implements pmatch: a path matches an entry when the entry is
-// the path or one of its directory prefixes, component by component.
-// Entries without glob characters are looked up by hash for every prefix
-// of the path; entries with globs are matched per component.
+// pathMatcher implements pmatch: a path matches an entry when the
+// entry's components are the first components of the path. As in libs,
+// paths and entries are split at '/' and empty components are dropped
+// ("/tmp//x" is /tmp/x). Entries without glob characters live in a trie
+// walked once per path, without allocating; entries with globs are
+// matched component by component.
 type pathMatcher struct {
-	exact map[string]struct{}
-	globs [][]string // split components of glob entries
+	root  *pathNode
+	globs [][]string
+}
+
+type pathNode struct {
+	end      bool // an entry ends here
+	children map[string]*pathNode
 }
 
 func newPathMatcher(entries []string) *pathMatcher {
-	pm := &pathMatcher{exact: map[string]struct{}{}}
+	pm := &pathMatcher{root: &pathNode{}}
 	for _, e := range entries {
+		comps := pathComponents(e)
 		if strings.ContainsAny(e, "*?[") {
-			pm.globs = append(pm.globs, strings.Split(e, "/"))
+			pm.globs = append(pm.globs, comps)
 			continue
 		}
-		e = strings.TrimRight(e, "/")
-		if e == "" {
-			e = "/"
+		n := pm.root
+		for _, c := range comps {
+			if n.children == nil {
+				n.children = map[string]*pathNode{}
+			}
+			next := n.children[c]
+			if next == nil {
+				next = &pathNode{}
+				n.children[c] = next
+			}
+			n = next
 		}
-		pm.exact[e] = struct{}{}
+		n.end = true
 	}
 	return pm
 }
 
+func pathComponents(p string) []string {
+	var out []string
+	for _, c := range strings.Split(p, "/") {
+		if c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// nextComponent returns the component of p starting at or after i, and
+// the index after it; ok is false when no component is left.
+func nextComponent(p string, i int) (comp string, next int, ok bool) {
+	for i < len(p) && p[i] == '/' {
+		i++
+	}
+	if i >= len(p) {
+		return "", i, false
+	}
+	j := i
+	for j < len(p) && p[j] != '/' {
+		j++
+	}
+	return p[i:j], j, true
+}
+
 func (pm *pathMatcher) match(path string) bool {
-	if len(pm.exact) > 0 {
-		if _, ok := pm.exact[path]; ok {
+	n := pm.root
+	if n.end {
+		return true
+	}
+	for i := 0; n.children != nil; {
+		comp, next, ok := nextComponent(path, i)
+		if !ok {
+			break
+		}
+		if n = n.children[comp]; n == nil {
+			break
+		}
+		if n.end {
 			return true
 		}
-		if _, ok := pm.exact["/"]; ok && strings.HasPrefix(path, "/") {
-			return true
-		}
-		for i := 1; i < len(path); i++ {
-			if path[i] == '/' {
-				if _, ok := pm.exact[path[:i]]; ok {
-					return true
-				}
-			}
-		}
+		i = next
 	}
-	if len(pm.globs) == 0 {
-		return false
-	}
-	comps := strings.Split(path, "/")
 	for _, g := range pm.globs {
-		if len(g) > len(comps) {
-			continue
-		}
-		ok := true
-		for i, gc := range g {
-			if gc == "" && i == len(g)-1 && i > 0 { // trailing '/'
-				break
-			}
-			if !globMatch(gc, comps[i]) {
-				ok = false
-				break
-			}
-		}
-		if ok {
+		if globPrefixMatch(g, path) {
 			return true
 		}
 	}
 	return false
+}
+
+// globPrefixMatch reports whether the pattern components match the first
+// components of path.
+func globPrefixMatch(pattern []string, path string) bool {
+	i := 0
+	for _, pc := range pattern {
+		comp, next, ok := nextComponent(path, i)
+		if !ok || !globMatch(pc, comp) {
+			return false
+		}
+		i = next
+	}
+	return true
 }
