@@ -9,7 +9,8 @@ import (
 )
 
 // compileTransform compiles tolower(), toupper(), b64(), basename(),
-// len(), join() and concat() into an operand with its own extractor.
+// len(), join(), concat() and getopt() into an operand with its own
+// extractor.
 func (c *compiler) compileTransform(t *rule.Transform) *operand {
 	switch t.Name {
 	case "tolower", "toupper", "b64", "basename", "len":
@@ -50,7 +51,7 @@ func (c *compiler) transformArg(t *rule.Transform, v rule.Value) *operand {
 
 func (c *compiler) unaryTransform(t *rule.Transform, in *operand) *operand {
 	out := &operand{text: t.String(), pos: t.At}
-	out.spec = FieldSpec{Name: out.text, Type: TypeString, IsList: in.spec.IsList, AnyElement: in.spec.AnyElement, NoRHS: false}
+	out.spec = FieldSpec{Name: out.text, Type: TypeString, IsList: in.spec.IsList, AnyElement: in.spec.AnyElement}
 	var f func(string) (string, bool)
 	switch t.Name {
 	case "tolower":
