@@ -21,7 +21,8 @@ type Event struct {
 	proc     *state.Process
 	procDone bool
 	fd       state.FD
-	fdState  uint8 // 0 not resolved yet, 1 resolved, 2 no fd for this event
+	sock     state.Sock // addresses of fd when it is built from a net row
+	fdState  uint8      // 0 not resolved yet, 1 resolved, 2 no fd for this event
 }
 
 // Reset points e at row i of its Rows, dropping what was resolved for the

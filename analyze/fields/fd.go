@@ -30,7 +30,7 @@ func (e *Event) FD() *state.FD {
 		if flags&0o200000 != 0 {
 			tc = 'd'
 		}
-		e.fd = state.FD{Num: int32(num), TypeChar: tc, Name: p, Flags: flags}
+		e.fd = state.FD{Num: int32(num), TypeChar: tc, Name: p, Flags: uint32(flags)}
 	case format.KindNet:
 		e.fd = e.netFD()
 	default:
@@ -53,19 +53,22 @@ func (e *Event) FD() *state.FD {
 }
 
 // netFD describes the socket of a network row from the row's own columns,
-// completed by the fd table for what the row lacks.
+// completed by the fd table for what the row lacks. Its addresses live
+// in the Event, so building it does not allocate.
 func (e *Event) netFD() state.FD {
 	fam, _ := e.u64(format.ColFamily)
 	num, _ := argFd(e)
 	f := state.FD{Num: int32(num), Family: uint16(fam), TypeChar: state.SockTypeChar(uint16(fam))}
-	f.Proto, _ = e.str(format.ColProto)
-	f.Saddr, _ = e.str(format.ColSaddr)
-	f.Daddr, _ = e.str(format.ColDaddr)
+	sk := &e.sock
+	*sk = state.Sock{}
+	sk.Proto, _ = e.str(format.ColProto)
+	sk.Saddr, _ = e.str(format.ColSaddr)
+	sk.Daddr, _ = e.str(format.ColDaddr)
 	if v, ok := e.u64(format.ColSport); ok {
-		f.Sport = uint16(v)
+		sk.Sport = uint16(v)
 	}
 	if v, ok := e.u64(format.ColDport); ok {
-		f.Dport = uint16(v)
+		sk.Dport = uint16(v)
 	}
 	ret, _ := e.i64(format.ColRet)
 	switch e.Syscall() {
@@ -77,20 +80,21 @@ func (e *Event) netFD() state.FD {
 		f.Connected = ret >= 0 || ret == -115
 	default:
 		if p := e.Process(); p != nil {
-			if old, ok := p.FD(f.Num); ok {
+			if old, ok := p.FD(f.Num); ok && old.Sock != nil {
 				f.Connected, f.Server = old.Connected, old.Server
 				if fam == 0 {
 					f.Family, f.TypeChar = old.Family, old.TypeChar
 				}
-				if f.Proto == "" {
-					f.Proto = old.Proto
+				if sk.Proto == "" {
+					sk.Proto = old.Sock.Proto
 				}
-				if f.Saddr == "" && f.Daddr == "" {
-					f.Saddr, f.Sport, f.Daddr, f.Dport = old.Saddr, old.Sport, old.Daddr, old.Dport
+				if sk.Saddr == "" && sk.Daddr == "" {
+					sk.Saddr, sk.Sport, sk.Daddr, sk.Dport = old.Sock.Saddr, old.Sock.Sport, old.Sock.Daddr, old.Sock.Dport
 				}
 			}
 		}
 	}
+	f.Sock = sk
 	return f
 }
 
@@ -107,7 +111,7 @@ func (e *Event) nameChanged() bool {
 		return false
 	}
 	f := e.FD()
-	if f == nil || f.Daddr == "" {
+	if f == nil || f.Addr().Daddr == "" {
 		return false
 	}
 	p := e.Process()
@@ -115,7 +119,7 @@ func (e *Event) nameChanged() bool {
 		return true
 	}
 	old, ok := p.FD(f.Num)
-	return !ok || old.Daddr != f.Daddr || old.Dport != f.Dport
+	return !ok || old.Addr().Daddr != f.Sock.Daddr || old.Addr().Dport != f.Sock.Dport
 }
 
 func isIP(f *state.FD) bool { return f != nil && (f.TypeChar == '4' || f.TypeChar == '6') }
@@ -124,10 +128,11 @@ func isIP(f *state.FD) bool { return f != nil && (f.TypeChar == '4' || f.TypeCha
 // server is the local end of an accepted or listening socket and the
 // remote end of anything else.
 func endpoints(f *state.FD) (caddr string, cport uint16, saddr string, sport uint16) {
+	a := f.Addr()
 	if f.Server {
-		return f.Daddr, f.Dport, f.Saddr, f.Sport
+		return a.Daddr, a.Dport, a.Saddr, a.Sport
 	}
-	return f.Saddr, f.Sport, f.Daddr, f.Dport
+	return a.Saddr, a.Sport, a.Daddr, a.Dport
 }
 
 func parseAddr(s string) (netip.Addr, bool) {
@@ -189,17 +194,17 @@ func isFile(f *state.FD) bool { return f != nil && (f.TypeChar == 'f' || f.TypeC
 func fdFields() []*Field {
 	client := func(f *state.FD) (string, bool) { c, _, _, _ := endpoints(f); return c, true }
 	server := func(f *state.FD) (string, bool) { _, _, s, _ := endpoints(f); return s, true }
-	local := func(f *state.FD) (string, bool) { return f.Saddr, true }
-	remote := func(f *state.FD) (string, bool) { return f.Daddr, true }
+	local := func(f *state.FD) (string, bool) { return f.Addr().Saddr, true }
+	remote := func(f *state.FD) (string, bool) { return f.Addr().Daddr, true }
 	either := func(e *Event, i int) (netip.Addr, bool) {
 		f := e.FD()
 		if !isIP(f) || i > 1 {
 			return netip.Addr{}, false
 		}
 		if i == 0 {
-			return parseAddr(f.Saddr)
+			return parseAddr(f.Addr().Saddr)
 		}
-		return parseAddr(f.Daddr)
+		return parseAddr(f.Addr().Daddr)
 	}
 	ipNet := anyAddrF("fd.net", cond.TypeIPNet, "Matches when either end of the IP socket lies in the given network (a.b.c.d/len).", either)
 	ip := anyAddrF("fd.ip", cond.TypeIPAddr, "Matches when either end of the IP socket has the given address.", either)
@@ -211,9 +216,9 @@ func fdFields() []*Field {
 				return 0, false
 			}
 			if i == 0 {
-				return uint64(f.Sport), true
+				return uint64(f.Addr().Sport), true
 			}
-			return uint64(f.Dport), true
+			return uint64(f.Addr().Dport), true
 		}}}
 	return []*Field{
 		intF("fd.num", kFDs, "Number of the file descriptor the event returns or acts on; -1 for a failed open.",
@@ -253,8 +258,8 @@ func fdFields() []*Field {
 		addrF("fd.rip", kNet, "Remote IP address of the socket.", fdAddr(remote)),
 		portF("fd.cport", kNet, "Client end's port.", fdPort(func(f *state.FD) uint16 { _, p, _, _ := endpoints(f); return p })),
 		portF("fd.sport", kNet, "Server end's port.", fdPort(func(f *state.FD) uint16 { _, _, _, p := endpoints(f); return p })),
-		portF("fd.lport", kNet, "Local port of the socket.", fdPort(func(f *state.FD) uint16 { return f.Sport })),
-		portF("fd.rport", kNet, "Remote port of the socket.", fdPort(func(f *state.FD) uint16 { return f.Dport })),
+		portF("fd.lport", kNet, "Local port of the socket.", fdPort(func(f *state.FD) uint16 { return f.Addr().Sport })),
+		portF("fd.rport", kNet, "Remote port of the socket.", fdPort(func(f *state.FD) uint16 { return f.Addr().Dport })),
 		netF("fd.cnet", kNet, "Matches when the client end's address lies in the given network.", fdAddr(client)),
 		netF("fd.snet", kNet, "Matches when the server end's address lies in the given network.", fdAddr(server)),
 		netF("fd.lnet", kNet, "Matches when the local address lies in the given network.", fdAddr(local)),
@@ -262,10 +267,10 @@ func fdFields() []*Field {
 		ip, ipNet, port,
 		strF("fd.l4proto", kNet, "Transport protocol of the socket: tcp, udp, icmp, raw (unix sockets have none).",
 			fdStr(func(f *state.FD) (string, bool) {
-				if !isIP(f) || f.Proto == "" {
+				if !isIP(f) || f.Addr().Proto == "" {
 					return "", false
 				}
-				return f.Proto, true
+				return f.Sock.Proto, true
 			})),
 		strF("fd.sockfamily", kNet, "Socket family: ip for IPv4/IPv6, unix for unix sockets.",
 			fdStr(func(f *state.FD) (string, bool) {

@@ -9,30 +9,43 @@ type FD struct {
 	// TypeChar follows Falco's fd.typechar: 'f' file, 'd' directory, '4'
 	// and '6' IP sockets, 'u' unix socket, 'm' memfd, 'o' other.
 	TypeChar byte
-	// Name is the path of a file or memfd; for sockets use FullName,
-	// which renders the connection tuple on demand.
-	Name   string
-	Flags  uint64 // open flags
-	Family uint16
-	Proto  string // tcp, udp, icmp, raw, unix
-	Saddr  string // local address
-	Sport  uint16
-	Daddr  string // remote address
-	Dport  uint16
 	// Connected is true after a successful connect or accept.
 	Connected bool
 	// Server is true for an accepted or listening socket.
 	Server bool
-	seq    uint64
+	Family uint16
+	Flags  uint32 // open flags (every O_* flag fits in 32 bits)
+	seq    uint32
+	// Name is the path of a file or memfd; for sockets use FullName,
+	// which renders the connection tuple on demand.
+	Name string
+	// Sock holds a socket's addresses; nil for files. It is shared
+	// between copies and never modified once stored.
+	Sock *Sock
+}
+
+// Sock is the address part of a socket descriptor.
+type Sock struct {
+	Proto        string // tcp, udp, icmp, raw, unix
+	Saddr, Daddr string // local and remote address
+	Sport, Dport uint16
+}
+
+// Addr returns the socket's addresses, zero for a file.
+func (f *FD) Addr() Sock {
+	if f.Sock == nil {
+		return Sock{}
+	}
+	return *f.Sock
 }
 
 // FullName is Falco's fd.name: the path of a file, or the connection
 // tuple of a socket (laddr:lport->raddr:rport, the path of a unix socket).
 func (f *FD) FullName() string {
-	if f.Name != "" || f.Family == 0 {
+	if f.Name != "" || f.Sock == nil {
 		return f.Name
 	}
-	return Tuple(f.Family, f.Saddr, f.Sport, f.Daddr, f.Dport)
+	return Tuple(f.Family, f.Sock.Saddr, f.Sock.Sport, f.Sock.Daddr, f.Sock.Dport)
 }
 
 // Typename returns Falco's fd.type word for the entry's TypeChar.
@@ -73,7 +86,11 @@ type fdTable struct {
 	slots []FD // slots[n].seq == 0 means free
 	n     int
 	over  map[int32]FD
-	seq   uint64
+	seq   uint32
+	// shared: slots is also used by a forked parent or child, so the
+	// first put copies it (a child that execs and exits without opening
+	// anything never copies).
+	shared bool
 }
 
 func (t *fdTable) get(num int32) (*FD, bool) {
@@ -99,6 +116,10 @@ func (t *fdTable) put(f FD, max int) (evicted bool) {
 	t.seq++
 	f.seq = t.seq
 	if f.Num >= 0 && int(f.Num) < max {
+		if t.shared {
+			t.slots = append([]FD(nil), t.slots...)
+			t.shared = false
+		}
 		if int(f.Num) >= len(t.slots) {
 			grow := int(f.Num) + 1
 			if grow < 8 {
@@ -123,7 +144,7 @@ func (t *fdTable) put(f FD, max int) (evicted bool) {
 	}
 	if _, exists := t.over[f.Num]; !exists && len(t.over) >= max {
 		var oldest int32
-		var oldestSeq uint64
+		var oldestSeq uint32
 		first := true
 		for k, e := range t.over {
 			if first || e.seq < oldestSeq {
@@ -140,7 +161,7 @@ func (t *fdTable) put(f FD, max int) (evicted bool) {
 func (t *fdTable) copy() fdTable {
 	c := fdTable{n: t.n, seq: t.seq}
 	if len(t.slots) > 0 {
-		c.slots = append([]FD(nil), t.slots...)
+		c.slots, c.shared, t.shared = t.slots, true, true
 	}
 	if len(t.over) > 0 {
 		c.over = make(map[int32]FD, len(t.over))

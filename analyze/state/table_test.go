@@ -225,7 +225,7 @@ func TestSocketsEnterTheFDTable(t *testing.T) {
 		t.Fatalf("learned process = %+v", p)
 	}
 	f, ok := p.FD(5)
-	if !ok || f.TypeChar != '4' || !f.Connected || f.FullName() != "10.0.0.2:40000->1.2.3.4:443" || f.Proto != "tcp" {
+	if !ok || f.TypeChar != '4' || !f.Connected || f.FullName() != "10.0.0.2:40000->1.2.3.4:443" || f.Sock.Proto != "tcp" {
 		t.Errorf("fd 5 = %+v", f)
 	}
 }

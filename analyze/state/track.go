@@ -45,7 +45,7 @@ func (t *Table) trackFD(r *Rows, i int, kind format.Kind) *Process {
 		if flags&oDirectory != 0 {
 			tc = 'd'
 		}
-		t.putFD(p, FD{Num: int32(ret), TypeChar: tc, Name: t.internCol(r, format.ColPath, i), Flags: flags})
+		t.putFD(p, FD{Num: int32(ret), TypeChar: tc, Name: t.internCol(r, format.ColPath, i), Flags: uint32(flags)})
 	case format.KindNet:
 		sys, _ := r.Str(format.ColSyscall, i)
 		t.trackSocket(r, i, p, sys, ret)
@@ -74,14 +74,15 @@ func (t *Table) trackFD(r *Rows, i int, kind format.Kind) *Process {
 func (t *Table) trackSocket(r *Rows, i int, p *Process, sys string, ret int64) {
 	fam, _ := r.Uint(format.ColFamily, i)
 	f := FD{TypeChar: SockTypeChar(uint16(fam)), Family: uint16(fam)}
-	f.Proto = t.internCol(r, format.ColProto, i)
-	f.Saddr = t.internCol(r, format.ColSaddr, i)
-	f.Daddr = t.internCol(r, format.ColDaddr, i)
+	var sk Sock
+	sk.Proto = t.internCol(r, format.ColProto, i)
+	sk.Saddr = t.internCol(r, format.ColSaddr, i)
+	sk.Daddr = t.internCol(r, format.ColDaddr, i)
 	if v, ok := r.Uint(format.ColSport, i); ok {
-		f.Sport = uint16(v)
+		sk.Sport = uint16(v)
 	}
 	if v, ok := r.Uint(format.ColDport, i); ok {
-		f.Dport = uint16(v)
+		sk.Dport = uint16(v)
 	}
 	fdcol, hasFd := r.Int(format.ColFd, i)
 	switch sys {
@@ -109,17 +110,19 @@ func (t *Table) trackSocket(r *Rows, i int, p *Process, sys string, ret int64) {
 		}
 		f.Num = int32(fdcol)
 		f.Server = sys == "listen"
-		if old, ok := p.fds.get(f.Num); ok && f.Saddr == "" {
-			f.Saddr, f.Sport = old.Saddr, old.Sport
+		if old, ok := p.fds.get(f.Num); ok && sk.Saddr == "" {
+			o := old.Addr()
+			sk.Saddr, sk.Sport = o.Saddr, o.Sport
 		}
 	default:
 		return // sendto, recvfrom...: the row carries its own addresses
 	}
-	if f.Proto == "" {
+	if sk.Proto == "" {
 		if old, ok := p.fds.get(f.Num); ok {
-			f.Proto = old.Proto
+			sk.Proto = old.Addr().Proto
 		}
 	}
+	f.Sock = &sk
 	t.putFD(p, f)
 }
 
