@@ -65,6 +65,22 @@ func lowerASCII(s string) string {
 	return s
 }
 
+// upperASCII upper-cases ASCII letters only.
+func upperASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'a' && c <= 'z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'a' && b[j] <= 'z' {
+					b[j] -= 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
 // containsFoldASCII reports whether lowerNeedle (already lower case)
 // occurs in s ignoring ASCII case, without allocating.
 func containsFoldASCII(s, lowerNeedle string) bool {

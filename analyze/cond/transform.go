@@ -55,9 +55,9 @@ func (c *compiler) unaryTransform(t *rule.Transform, in *operand) *operand {
 	var f func(string) (string, bool)
 	switch t.Name {
 	case "tolower":
-		f = func(s string) (string, bool) { return strings.ToLower(s), true }
+		f = func(s string) (string, bool) { return lowerASCII(s), true } // bytewise, as libs (C locale)
 	case "toupper":
-		f = func(s string) (string, bool) { return strings.ToUpper(s), true }
+		f = func(s string) (string, bool) { return upperASCII(s), true }
 	case "basename":
 		f = func(s string) (string, bool) {
 			if i := strings.LastIndexByte(s, '/'); i >= 0 {
