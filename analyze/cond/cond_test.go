@@ -110,7 +110,6 @@ func TestOperatorSemantics(t *testing.T) {
 		{"val compares two fields", "proc.aname[1] = val(proc.pname)", true},
 		{"val with a missing side is false", "proc.name != val(proc.exepath)", false},
 		{"tolower", "toupper(proc.name) = BASH and tolower(toupper(proc.name)) = bash", true},
-		{"case transformers change ASCII letters only", `toupper(proc.name) != "É" and tolower(proc.name) = bash`, true},
 		{"b64 decodes", "b64(proc.env) = Hello", true},
 		{"basename of a path ending in / is empty", `basename(proc.exe) = ""`, true},
 		{"basename", "basename(fd.name) = x", true},
@@ -271,6 +270,13 @@ func TestInferTypes(t *testing.T) {
 				t.Errorf("InferTypes(%s) = %s, want %s", tt.cond, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestCaseTransformersChangeASCIILettersOnly(t *testing.T) {
+	ev := fakeEvent{"proc.name": "ÉtÉ"}
+	if !mustCompile(t, `tolower(proc.name) = "ÉtÉ" and toupper(proc.name) = "ÉTÉ"`).Match(ev) {
+		t.Error("non-ASCII letters changed case")
 	}
 }
 
