@@ -63,6 +63,11 @@ type Options struct {
 	Env []string
 	// Dispatch picks how syscalls are hooked.
 	Dispatch Dispatch
+	// WakeupBytes is how much data waits in the ring before the kernel
+	// wakes the reader; the Reader also polls every 20 ms. 0 picks
+	// RingBytes/16, at most 256 KiB; -1 wakes it for every event it
+	// waits for (costlier for the traced processes, lowest latency).
+	WakeupBytes int
 }
 
 // Tracer owns the loaded programs and maps and, after Attach, the links.
@@ -174,6 +179,17 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 		return fmt.Errorf("bpf: ring buffer size %d: must be a power of two of at least %d bytes", ring, page)
 	}
 	spec.Maps[rewindMapEvents].MaxEntries = ring
+
+	wakeup := uint64(min(ring/16, 256<<10))
+	switch {
+	case opts.WakeupBytes < 0:
+		wakeup = 0
+	case opts.WakeupBytes > 0:
+		wakeup = uint64(opts.WakeupBytes)
+	}
+	if err := spec.Variables[rewindVarWakeupBytes].Set(wakeup); err != nil {
+		return fmt.Errorf("bpf: set wakeup_bytes: %w", err)
+	}
 
 	if !opts.RecordSelf {
 		if err := spec.Variables[rewindVarSelfTgid].Set(uint32(os.Getpid())); err != nil {

@@ -260,6 +260,7 @@ const (
 	rewindProgTpSysExit      = "tp_sys_exit"
 	rewindVarSelfTgid        = "self_tgid"
 	rewindVarUnusedWireTypes = "unused_wire_types"
+	rewindVarWakeupBytes     = "wakeup_bytes"
 )
 
 // loadRewind returns the embedded CollectionSpec for rewind.
@@ -331,6 +332,7 @@ type rewindMapSpecs struct {
 type rewindVariableSpecs struct {
 	SelfTgid        *ebpf.VariableSpec `ebpf:"self_tgid"`
 	UnusedWireTypes *ebpf.VariableSpec `ebpf:"unused_wire_types"`
+	WakeupBytes     *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
 
 // rewindObjects contains all objects after they have been loaded into the kernel.
@@ -378,6 +380,7 @@ func (m *rewindMaps) Close() error {
 type rewindVariables struct {
 	SelfTgid        *ebpf.Variable `ebpf:"self_tgid"`
 	UnusedWireTypes *ebpf.Variable `ebpf:"unused_wire_types"`
+	WakeupBytes     *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
 
 // rewindPrograms contains all programs after they have been loaded into the kernel.

@@ -3,8 +3,12 @@
 #include "vmlinux_wrapper.h"
 #include "rewind_types.h"
 
-/* Set by the loader before load. self_tgid 0 records every process. */
+/* Set by the loader before load. self_tgid 0 records every process.
+ * wakeup_bytes 0 wakes the reader for every event it is waiting for;
+ * otherwise only once that much data waits, and the reader polls for
+ * the rest (a wakeup costs the producing task more than the event). */
 volatile const __u32 self_tgid = 0;
+volatile const __u64 wakeup_bytes = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -122,47 +126,54 @@ static __always_inline __u64 read_caps(const kernel_cap_t *cap)
 	return v;
 }
 
-/* Fills the task part of the header from the current task. */
+/* Fills the task part of the header from the current task. The task
+ * pointer is a BTF one, so the fields are plain loads (the kernel turns a
+ * fault into a zero) instead of one probe-read helper call each. */
 static __noinline void fill_task(struct event_hdr *h)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 	__u64 pt = bpf_get_current_pid_tgid();
 	struct pid_namespace *pidns = NULL;
 
 	h->pid = pt >> 32;
 	h->tid = (__u32)pt;
-	h->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	h->ppid = t->real_parent->tgid;
 
-	struct pid *tp = BPF_CORE_READ(t, thread_pid);
-	unsigned int level = BPF_CORE_READ(tp, level);
+	struct pid *tp = t->thread_pid;
+	unsigned int level = tp->level;
 	h->vtid = pid_nr_at(tp, level, &pidns);
-	h->vpid = pid_nr_at(BPF_CORE_READ(t, group_leader, thread_pid), level, NULL);
+	h->vpid = pid_nr_at(t->group_leader->thread_pid, level, NULL);
 	h->pid_ns = BPF_CORE_READ(pidns, ns.inum);
 
-	const struct cred *c = BPF_CORE_READ(t, real_cred);
-	h->uid = BPF_CORE_READ(c, uid.val);
-	h->gid = BPF_CORE_READ(c, gid.val);
-	h->euid = BPF_CORE_READ(c, euid.val);
-	h->egid = BPF_CORE_READ(c, egid.val);
-	h->user_ns = BPF_CORE_READ(c, user_ns, ns.inum);
+	const struct cred *c = t->real_cred;
+	h->uid = c->uid.val;
+	h->gid = c->gid.val;
+	h->euid = c->euid.val;
+	h->egid = c->egid.val;
+	h->user_ns = c->user_ns->ns.inum;
 	if (bpf_core_field_exists(t->loginuid))
-		h->loginuid = BPF_CORE_READ(t, loginuid.val);
+		h->loginuid = t->loginuid.val;
 	else
 		h->loginuid = 0xffffffff;
 
-	struct nsproxy *nsp = BPF_CORE_READ(t, nsproxy);
-	h->mnt_ns = BPF_CORE_READ(nsp, mnt_ns, ns.inum);
-	h->net_ns = BPF_CORE_READ(nsp, net_ns, ns.inum);
-	h->uts_ns = BPF_CORE_READ(nsp, uts_ns, ns.inum);
-	h->ipc_ns = BPF_CORE_READ(nsp, ipc_ns, ns.inum);
-	h->cgroup_ns = BPF_CORE_READ(nsp, cgroup_ns, ns.inum);
+	struct nsproxy *nsp = t->nsproxy;
+	if (nsp) {
+		h->mnt_ns = nsp->mnt_ns->ns.inum;
+		h->net_ns = nsp->net_ns->ns.inum;
+		h->uts_ns = nsp->uts_ns->ns.inum;
+		h->ipc_ns = nsp->ipc_ns->ns.inum;
+		h->cgroup_ns = nsp->cgroup_ns->ns.inum;
+	}
 	h->cgroup_id = bpf_get_current_cgroup_id();
 
-	struct file *exe = BPF_CORE_READ(t, mm, exe_file);
-	if (exe) {
-		struct inode *ino = BPF_CORE_READ(exe, f_inode);
-		h->exe_ino = BPF_CORE_READ(ino, i_ino);
-		h->exe_dev = dev_of_inode(ino);
+	struct mm_struct *mm = t->mm;
+	if (mm) {
+		struct file *exe = mm->exe_file;
+		if (exe) {
+			struct inode *ino = exe->f_inode;
+			h->exe_ino = ino->i_ino;
+			h->exe_dev = ino->i_sb->s_dev;
+		}
 	}
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
@@ -218,6 +229,10 @@ static __always_inline void finish_event(struct scratch *s, __u32 end)
 	asm volatile("" : "+r"(end));
 	if (end < sizeof(struct event_hdr))
 		return;
-	if (bpf_ringbuf_output(&events, s, end, 0) < 0)
+	__u64 flags = 0;
+	if (wakeup_bytes)
+		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + end >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+											 : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&events, s, end, flags) < 0)
 		__sync_fetch_and_add(&c->drops, 1);
 }
