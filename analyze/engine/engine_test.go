@@ -146,6 +146,25 @@ func TestJSONOutputFieldsKeepTheirTypes(t *testing.T) {
 	}
 }
 
+func TestRulesOfOtherSourcesAreReportedAndNotRun(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.yaml")
+	rules := "- rule: audit\n  desc: d\n  condition: evt.type=ptrace\n  output: o\n  priority: INFO\n  source: k8s_audit\n" +
+		"- rule: sys\n  desc: d\n  condition: evt.type=ptrace\n  output: o\n  priority: INFO\n"
+	if err := os.WriteFile(path, []byte(rules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := Load([]string{path}, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs.Summary.Enabled != 1 || len(rs.Summary.Skipped) != 1 || !strings.Contains(DescribeNotes(rs.Summary.Skipped), `event source "k8s_audit" is not recorded`) {
+		t.Errorf("summary %s, skipped %+v", rs.Summary, rs.Summary.Skipped)
+	}
+	if got := alertRules(t, rs, record(t, "ptrace")); len(got) != 1 || got[0] != "sys" {
+		t.Errorf("alerts = %v, want only sys", got)
+	}
+}
+
 func TestSinceAndUntilBoundTheTestedEvents(t *testing.T) {
 	rs, err := Load([]string{ourRules}, LoadOptions{})
 	if err != nil {
