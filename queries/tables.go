@@ -61,12 +61,13 @@ func execsSQL() string {
 		if c == "seq" || c == "cpu" {
 			continue
 		}
-		sel = append(sel, "r."+quoteIdents([]string{c}))
+		sel = append(sel, "l."+quoteIdents([]string{c}))
 	}
 	return `CREATE OR REPLACE TEMP TABLE execs AS
 SELECT r.pid || ':' || r.gen AS proc_id, ` + strings.Join(sel, ", ") + `,
        h.sha256, h.hash_source, h.hash_error, u.user_name, eu.user_name AS euser_name
 FROM _inst_rows r
+JOIN _life l ON l.rowid = r.rid
 LEFT JOIN hashes h
        ON h.exe_dev = r.exe_dev AND h.exe_ino = r.exe_ino
       AND h.exe_ctime IS NOT DISTINCT FROM r.exe_ctime

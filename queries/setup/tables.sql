@@ -32,11 +32,20 @@ CREATE OR REPLACE TEMP TABLE _exits AS
 SELECT pid, t, row_number() OVER (PARTITION BY pid ORDER BY t) AS gen
 FROM _life WHERE kind = 'exit' AND tid = pid;
 
+-- The rows of process instances, with the columns the instance tables
+-- read; rid is the row's position in _life, for execs to join back.
 CREATE OR REPLACE TEMP TABLE _inst_rows AS
 WITH r AS (
-    SELECT *,
+    SELECT rowid AS rid, kind, pid, tid, ppid, child_pid, t, start_ts, ret,
+           exit_code, exit_signal, comm, exe_path, exe_dev, exe_ino, exe_ctime, exe_mtime,
+           exe_size, exe_mode, exe_upper_layer, exe_from_memfd, exe_writable, argv, cwd,
+           interpreter, tty, sid, container_runtime, uid, gid, euid, egid, loginuid, vpid,
+           container_id, cgroup_id, pid_ns, mnt_ns, net_ns, user_ns,
            CASE WHEN kind = 'fork' THEN child_pid ELSE pid END AS ipid,
-           CASE WHEN kind = 'fork' THEN t - 1000000000 ELSE t END AS key_t
+           CASE WHEN kind = 'fork' THEN t - 1000000000 ELSE t END AS key_t,
+           -- Orders an instance's rows by time with fork rows (which
+           -- describe the parent) before all others: 2^62 exceeds any ns time.
+           CASE WHEN kind = 'fork' THEN t - 4611686018427387904 ELSE t END AS pri_t
     FROM _life
     WHERE (kind IN ('exec', 'keyframe') AND coalesce(ret, 0) = 0)
        OR (kind = 'exit' AND tid = pid)
@@ -77,22 +86,22 @@ SELECT ipid AS pid, gen,
        arg_max(tty, t) FILTER (WHERE kind IN ('exec', 'keyframe')) AS tty,
        arg_max(sid, t) FILTER (WHERE kind IN ('exec', 'keyframe')) AS sid,
        arg_max(container_runtime, t) FILTER (WHERE kind IN ('exec', 'keyframe')) AS container_runtime,
-       arg_max(exe_path, (kind <> 'fork', t)) AS exe_path,
-       arg_max(exe_dev, (kind <> 'fork', t)) AS exe_dev,
-       arg_max(exe_ino, (kind <> 'fork', t)) AS exe_ino,
-       arg_max(comm, (kind <> 'fork', t)) AS comm,
-       arg_max(uid, (kind <> 'fork', t)) AS uid,
-       arg_max(gid, (kind <> 'fork', t)) AS gid,
-       arg_max(euid, (kind <> 'fork', t)) AS euid,
-       arg_max(egid, (kind <> 'fork', t)) AS egid,
-       arg_max(loginuid, (kind <> 'fork', t)) AS loginuid,
-       arg_max(vpid, (kind <> 'fork', t)) FILTER (WHERE kind <> 'fork') AS vpid,
-       arg_max(container_id, (kind <> 'fork', t)) AS container_id,
-       arg_max(cgroup_id, (kind <> 'fork', t)) AS cgroup_id,
-       arg_max(pid_ns, (kind <> 'fork', t)) AS pid_ns,
-       arg_max(mnt_ns, (kind <> 'fork', t)) AS mnt_ns,
-       arg_max(net_ns, (kind <> 'fork', t)) AS net_ns,
-       arg_max(user_ns, (kind <> 'fork', t)) AS user_ns
+       arg_max(exe_path, pri_t) AS exe_path,
+       arg_max(exe_dev, pri_t) AS exe_dev,
+       arg_max(exe_ino, pri_t) AS exe_ino,
+       arg_max(comm, pri_t) AS comm,
+       arg_max(uid, pri_t) AS uid,
+       arg_max(gid, pri_t) AS gid,
+       arg_max(euid, pri_t) AS euid,
+       arg_max(egid, pri_t) AS egid,
+       arg_max(loginuid, pri_t) AS loginuid,
+       arg_max(vpid, pri_t) FILTER (WHERE kind <> 'fork') AS vpid,
+       arg_max(container_id, pri_t) AS container_id,
+       arg_max(cgroup_id, pri_t) AS cgroup_id,
+       arg_max(pid_ns, pri_t) AS pid_ns,
+       arg_max(mnt_ns, pri_t) AS mnt_ns,
+       arg_max(net_ns, pri_t) AS net_ns,
+       arg_max(user_ns, pri_t) AS user_ns
 FROM _inst_rows
 GROUP BY ipid, gen;
 
@@ -106,7 +115,7 @@ FROM _proc p;
 -- when that instance was recorded.
 CREATE OR REPLACE TEMP TABLE _proc3 AS
 WITH pg AS (
-    SELECT p.pid, p.gen, p.parent_pid, coalesce(x.gen, 0) AS parent_gen
+    SELECT p.*, coalesce(x.gen, 0) AS parent_gen
     FROM _proc2 p ASOF LEFT JOIN _exits x ON x.pid = p.parent_pid AND p.start_t > x.t
 )
 SELECT p.pid || ':' || p.gen AS proc_id,
@@ -126,6 +135,5 @@ SELECT p.pid || ':' || p.gen AS proc_id,
        p.vpid, p.tty, p.sid,
        p.container_id, p.container_runtime, p.cgroup_id,
        p.pid_ns, p.mnt_ns, p.net_ns, p.user_ns
-FROM _proc2 p
-JOIN pg ON pg.pid = p.pid AND pg.gen = p.gen
-LEFT JOIN (SELECT pid, gen FROM _proc2) q ON q.pid = pg.parent_pid AND q.gen = pg.parent_gen;
+FROM pg p
+LEFT JOIN (SELECT pid, gen FROM _proc2) q ON q.pid = p.parent_pid AND q.gen = p.parent_gen;
