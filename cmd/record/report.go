@@ -37,17 +37,23 @@ func printStats(w io.Writer, rec *capture.Recorder, tracer *bpf.Tracer, took tim
 	}
 	fmt.Fprintf(w, "rewind-record: %d rows in %s (%s)\n", st.Events, took.Round(time.Millisecond), strings.Join(names, " "))
 	fmt.Fprintf(w, "rewind-record: drops: kernel %s, user space %d (decode errors %d)\n", kernelDrops, c.UserDrops(), c.DecodeErrors())
-	perEvent := 0.0
+	// Bytes per row count everything written, pruned segments included
+	// (the manifest keeps their sizes), to match the row counts.
+	var written int64
+	for _, seg := range rec.Writer().Manifest().Segments {
+		written += seg.Size
+	}
+	perRow, perKernel := 0.0, 0.0
 	if st.Events > 0 {
-		perEvent = float64(st.Bytes) / float64(st.Events)
+		perRow = float64(written) / float64(st.Events)
 	}
-	hs := rec.HasherStats()
-	perKernel := 0.0
 	if kernelEvents > 0 {
-		perKernel = float64(st.Bytes) / float64(kernelEvents)
+		perKernel = float64(written) / float64(kernelEvents)
 	}
-	fmt.Fprintf(w, "rewind-record: %d bytes in %d segments (%d pruned): %.1f bytes/row, %.1f bytes/kernel event (%d); %d executables hashed\n",
-		st.Bytes, st.Segments, st.Pruned, perEvent, perKernel, kernelEvents, hs.Hashed)
+	fmt.Fprintf(w, "rewind-record: %d bytes written in %d segments, %d bytes kept (%d segments pruned): %.1f bytes/row, %.1f bytes/kernel event (%d kernel events)\n",
+		written, st.Segments, st.Bytes, st.Pruned, perRow, perKernel, kernelEvents)
+	hs := rec.HasherStats()
+	fmt.Fprintf(w, "rewind-record: %d executables hashed, %d cache hits, %d not hashed for a full queue\n", hs.Hashed, hs.CacheHits, hs.QueueFull)
 }
 
 // startProfiles starts the hidden --cpu-profile and arranges the
