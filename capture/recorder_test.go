@@ -203,6 +203,20 @@ func TestRecorderWritesKeyframeEventsHashesAndHeartbeats(t *testing.T) {
 	if selfRow == nil {
 		t.Fatalf("no keyframe row for the test process among %d", len(byKind[format.KindKeyframe]))
 	}
+	// Processes found by the scan get their executables hashed too.
+	selfID := identityOfExec(selfRow)
+	var selfHashed bool
+	for _, h := range byKind[format.KindExeHash] {
+		if (ExeIdentity{h.ExeDev, h.ExeIno, h.ExeCtime, h.ExeMtime, h.ExeSize}) == selfID {
+			selfHashed = true
+			if want := sha256File(t, "/proc/self/exe"); h.Sha256 != want {
+				t.Errorf("the test binary's exe_hash %+v, want sha256 %s", h, want)
+			}
+		}
+	}
+	if !selfHashed {
+		t.Errorf("no exe_hash row for the scanned test process's executable %+v", selfID)
+	}
 	if len(byKind[format.KindUser]) == 0 || len(byKind[format.KindGroup]) == 0 {
 		t.Error("no user or group rows")
 	}
