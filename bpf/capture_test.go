@@ -172,6 +172,14 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 			return e.Kind == KindNet && e.Syscall == "recvfrom" && e.ProtoName() == "udp" && e.Ret == 4 &&
 				e.Daddr == loopback && e.Dport == uint16(rep.UDPClientPort) && e.Sport == uint16(rep.UDPServerPort)
 		}},
+		{"bind of an abstract unix socket names it with @", func(e *Event) bool {
+			return e.Kind == KindNet && e.Syscall == "bind" && e.Family == unix.AF_UNIX && e.Ret == 0 &&
+				e.UnixPath == rep.AbstractName && e.ProtoName() == "unix"
+		}},
+		{"connect to a pathname unix socket carries the path", func(e *Event) bool {
+			return e.Kind == KindNet && e.Syscall == "connect" && e.Family == unix.AF_UNIX && e.Ret == 0 &&
+				e.UnixPath == rep.UnixPath
+		}},
 		{"exec from a memfd is flagged", func(e *Event) bool {
 			return e.Kind == KindExec && e.Ret == 0 && e.ExeFromMemfd && slices.Equal(e.Argv, []string{rep.MemfdExe, "from-memfd"}) &&
 				strings.HasPrefix(e.ExePath, "/memfd:rewind-test")

@@ -35,6 +35,8 @@ type helperReport struct {
 	UDPServerPort int    `json:"udp_server_port"`
 	UDPClientPort int    `json:"udp_client_port"`
 	UtsNsIno      uint64 `json:"uts_ns_ino"`
+	AbstractName  string `json:"abstract_name"`
+	UnixPath      string `json:"unix_path"`
 }
 
 // runHelper runs a workload scenario in this (child) process and prints a
@@ -170,6 +172,22 @@ func workload(dir string, rep *helperReport) error {
 	// UDP with addresses: sendto and recvfrom
 	if err := udpExchange(rep); err != nil {
 		return err
+	}
+	// unix sockets: abstract and pathname
+	rep.AbstractName = fmt.Sprintf("@rewind-test-%d", os.Getpid())
+	rep.UnixPath = filepath.Join(dir, "sock")
+	for _, name := range []string{rep.AbstractName, rep.UnixPath} {
+		ul, err := net.Listen("unix", name)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", name, err)
+		}
+		uc, err := net.Dial("unix", name)
+		if err != nil {
+			ul.Close()
+			return fmt.Errorf("dial %s: %w", name, err)
+		}
+		uc.Close()
+		ul.Close()
 	}
 	// IPv6 loopback, where the host has it
 	if l6, err := net.Listen("tcp6", "[::1]:0"); err == nil {

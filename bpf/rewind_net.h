@@ -2,13 +2,37 @@
  * from the caller's sockaddr otherwise. Included by rewind_syscalls.h. */
 #pragma once
 
-/* Addresses from the caller's sockaddr: the fallback when the socket has
- * none (failed connect, unconnected sendto, AF_UNIX). */
-static __noinline __u32 put_user_sockaddr(struct scratch *s, __u32 off, struct net_body *b, const void *uaddr,
-					  bool remote)
+#define SUN_PATH_BYTES 108
+
+/* Bytes of user memory as a field, len at most SUN_PATH_BYTES. */
+static __noinline __u32 put_user_bytes(struct scratch *s, __u32 off, __u8 id, const void *uptr, __u32 len, __u8 flags)
 {
+	if (off >= WRITE_LIMIT - 4) {
+		mark_truncated(s);
+		return off;
+	}
+	if (len > SUN_PATH_BYTES)
+		len = SUN_PATH_BYTES;
+	__u64 n = len;
+	asm volatile("%0 &= 127" : "+r"(n)); /* a bound the verifier sees */
+	if (bpf_probe_read_user(buf_at(s, off + 4), n, uptr) < 0)
+		return off;
+	put_field_hdr(s, off, id, n, flags);
+	return off + 4 + n;
+}
+
+#define SOCKADDR_REMOTE 1
+
+/* Addresses from the caller's sockaddr: the fallback when the socket has
+ * none (failed connect, unconnected sendto, AF_UNIX). how packs the
+ * sockaddr's length (how >> 1) and SOCKADDR_REMOTE. */
+static __noinline __u32 put_user_sockaddr(struct scratch *s, __u32 off, struct net_body *b, const void *uaddr,
+					  __u32 how)
+{
+	bool remote = how & SOCKADDR_REMOTE;
+	__u32 addrlen = how >> 1;
 	__u16 family = 0;
-	if (!uaddr || bpf_probe_read_user(&family, sizeof(family), uaddr) < 0)
+	if (!uaddr || addrlen < sizeof(family) || bpf_probe_read_user(&family, sizeof(family), uaddr) < 0)
 		return off;
 	if (!b->family)
 		b->family = family;
@@ -30,12 +54,13 @@ static __noinline __u32 put_user_sockaddr(struct scratch *s, __u32 off, struct n
 			b->dport = bpf_ntohs(sin6.sin6_port);
 		else
 			b->sport = bpf_ntohs(sin6.sin6_port);
-	} else if (family == AF_UNIX) {
+	} else if (family == AF_UNIX && addrlen > sizeof(family)) {
+		/* no path at all: an unnamed socket */
 		char first = 0;
-		const char *path = (const char *)uaddr + 2;
+		const char *path = (const char *)uaddr + sizeof(family);
 		bpf_probe_read_user(&first, 1, path);
-		if (first == 0)
-			off = put_user_str(s, off, FIELD_UNIX_PATH, path + 1, FIELD_ABSTRACT);
+		if (first == 0) /* abstract: exactly the bytes after the NUL */
+			off = put_user_bytes(s, off, FIELD_UNIX_PATH, path + 1, addrlen - sizeof(family) - 1, FIELD_ABSTRACT);
 		else
 			off = put_user_str(s, off, FIELD_UNIX_PATH, path, 0);
 	}
@@ -104,7 +129,7 @@ static __noinline int do_net(__u32 nr, __s64 ret, const __u64 *args)
 	case NR_CONNECT:
 		b->fd = fd;
 		/* the caller's address first, then what the socket holds */
-		off = put_user_sockaddr(s, off, b, (const void *)args[1], true);
+		off = put_user_sockaddr(s, off, b, (const void *)args[1], (__u32)args[2] << 1 | SOCKADDR_REMOTE);
 		if (ret == 0 || ret == -EINPROGRESS)
 			sock_fill(b, fd);
 		break;
@@ -117,7 +142,7 @@ static __noinline int do_net(__u32 nr, __s64 ret, const __u64 *args)
 		break;
 	case NR_BIND:
 		b->fd = fd;
-		off = put_user_sockaddr(s, off, b, (const void *)args[1], false);
+		off = put_user_sockaddr(s, off, b, (const void *)args[1], (__u32)args[2] << 1);
 		if (ret == 0)
 			sock_fill(b, fd);
 		break;
@@ -130,15 +155,18 @@ static __noinline int do_net(__u32 nr, __s64 ret, const __u64 *args)
 		b->fd = fd;
 		b->flags = args[3];
 		sock_fill(b, fd);
-		off = put_user_sockaddr(s, off, b, (const void *)args[4], true);
+		off = put_user_sockaddr(s, off, b, (const void *)args[4], (__u32)args[5] << 1 | SOCKADDR_REMOTE);
 		break;
 	case NR_RECVFROM:
 		b->fd = fd;
 		b->flags = args[3];
 		sock_fill(b, fd);
 		/* the kernel wrote the sender's address on success */
-		if (ret >= 0)
-			off = put_user_sockaddr(s, off, b, (const void *)args[4], true);
+		if (ret >= 0) {
+			__u32 addrlen = 0; /* the kernel stored the sender's length */
+			bpf_probe_read_user(&addrlen, sizeof(addrlen), (void *)args[5]);
+			off = put_user_sockaddr(s, off, b, (const void *)args[4], addrlen << 1 | SOCKADDR_REMOTE);
+		}
 		break;
 	}
 	finish_event(s, off);
