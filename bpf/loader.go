@@ -159,6 +159,8 @@ func probeFeatures() error {
 		{asm.FnKtimeGetBootNs, "helper bpf_ktime_get_boot_ns (Linux 5.8)"},
 		{asm.FnRingbufOutput, "helper bpf_ringbuf_output (Linux 5.8)"},
 		{asm.FnLoop, "helper bpf_loop (Linux 5.17)"},
+		{asm.FnGetCurrentTaskBtf, "helper bpf_get_current_task_btf (Linux 5.11)"},
+		{asm.FnRingbufQuery, "helper bpf_ringbuf_query (Linux 5.8)"},
 		{asm.FnProbeReadUserStr, "helper bpf_probe_read_user_str (Linux 5.5)"},
 	} {
 		if err := features.HaveProgramHelper(ebpf.TracePoint, h.fn); err != nil {
