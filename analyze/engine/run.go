@@ -64,6 +64,7 @@ type replay struct {
 	rows  state.Rows
 	ev    fields.Event
 	cands [][]*cond.CompiledRule
+	types []string // the batch's evt.type dictionary
 	other []*cond.CompiledRule
 	num   uint64
 }
@@ -86,9 +87,10 @@ func (rp *replay) batch(b *format.Batch, opts RunOptions, st *Stats, emit func(*
 	rp.table.BeginSegment(b.Segment)
 	// Map the batch's evt.type dictionary to candidate rules once, so the
 	// per-row cost is an index.
-	rp.cands = rp.cands[:0]
+	rp.cands, rp.types = rp.cands[:0], rp.types[:0]
 	if dict := rp.rows.Dict(format.ColSyscall); dict != nil {
 		for j := 0; j < dict.Len(); j++ {
+			rp.types = append(rp.types, dict.Value(j))
 			rp.cands = append(rp.cands, rp.rs.Program.Candidates(dict.Value(j)))
 		}
 	}
@@ -105,15 +107,18 @@ func (rp *replay) batch(b *format.Batch, opts RunOptions, st *Stats, emit func(*
 		if ts := b.Ts(i); ts < opts.Since || (opts.Until != 0 && ts >= opts.Until) {
 			continue
 		}
-		list := rp.other
+		list, typ := rp.other, -1
 		if di, ok := rp.rows.DictIndex(format.ColSyscall, i); ok && di < len(rp.cands) {
-			list = rp.cands[di]
+			list, typ = rp.cands[di], di
 		}
 		if len(list) == 0 {
 			continue
 		}
 		st.Tested++
 		rp.ev.Reset(i, kind, rp.num)
+		if typ >= 0 {
+			rp.ev.SetType(rp.types[typ])
+		}
 		if p != nil {
 			rp.ev.SetProcess(p)
 		}

@@ -18,6 +18,10 @@ type Event struct {
 	// Hostname is the recording host's name (evt.hostname).
 	Hostname string
 
+	// typ is the row's evt.type when the caller set it with SetType
+	// (the engine resolves it once per batch dictionary entry).
+	typ      string
+	typeSet  bool
 	proc     *state.Process
 	procDone bool
 	fd       state.FD
@@ -30,8 +34,12 @@ type Event struct {
 func (e *Event) Reset(row int, kind format.Kind, num uint64) {
 	e.Row, e.Kind, e.Num = row, kind, num
 	e.proc, e.procDone = nil, false
+	e.typ, e.typeSet = "", false
 	e.fdState = 0
 }
+
+// SetType sets the row's evt.type, saving a column read per use.
+func (e *Event) SetType(t string) { e.typ, e.typeSet = t, true }
 
 // SetProcess sets the actor returned by Table.Apply, saving a lookup; a
 // nil p leaves the lookup to Process.
@@ -63,6 +71,9 @@ func (e *Event) Ts() int64 {
 
 // Syscall is the evt.type of the row.
 func (e *Event) Syscall() string {
+	if e.typeSet {
+		return e.typ
+	}
 	v, _ := e.Rows.Str(format.ColSyscall, e.Row)
 	return v
 }

@@ -21,10 +21,8 @@ func evtFields() []*Field {
 	return []*Field{
 		uintF("evt.num", kAny, "Ordinal of the event in this replay, counting from 1 (0 never matches, which the upstream never_true macro relies on).",
 			func(e *Event) (uint64, bool) { return e.Num, true }),
-		strF("evt.type", kAny, "Name of the system call or kernel event that produced the row (execve, openat, connect, ...).",
-			func(e *Event) (string, bool) { return e.str(format.ColSyscall) }),
-		strF("syscall.type", kAny, "Same as evt.type: every recorded event comes from a system call or a scheduler tracepoint.",
-			func(e *Event) (string, bool) { return e.str(format.ColSyscall) }),
+		strF("evt.type", kAny, "Name of the system call or kernel event that produced the row (execve, openat, connect, ...).", evtType),
+		strF("syscall.type", kAny, "Same as evt.type: every recorded event comes from a system call or a scheduler tracepoint.", evtType),
 		strF("evt.dir", kAny, "Event direction; always '<' because recordings hold the exit side of each call only.",
 			func(e *Event) (string, bool) { return "<", true }),
 		strF("evt.source", kAny, "Event source name; always syscall.",
@@ -101,6 +99,13 @@ func evtFields() []*Field {
 		unavailable("evt.wait_latency", cond.TypeRelTime, reasonEnter, "Time a waiting call spent blocked."),
 		unavailable("evt.deltatime", cond.TypeRelTime, "the time since the previous event depends on which rows a scan reads, so it is not offered", "Time since the previous event."),
 	}
+}
+
+func evtType(e *Event) (string, bool) {
+	if e.typeSet {
+		return e.typ, true
+	}
+	return e.str(format.ColSyscall)
 }
 
 func timeText(e *Event, layout string) (string, bool) {
