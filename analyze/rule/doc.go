@@ -68,4 +68,9 @@
 // Every problem is an *Error with the file, line and column (conditions
 // map back through YAML folding, appends and list substitution); each file
 // reports at most MaxErrors of them.
+//
+// Deliberate differences from Falco: loading goes on after an error to
+// report them all (Falco stops at the first); keys Falco ignores without a
+// word get a warning; a word operator may be followed by any blank (Falco
+// wants a space); an identifier after a list operator is a one-item list.
 package rule
