@@ -9,9 +9,9 @@
 // Semantics follow libsinsp: a check on a missing value is false whatever
 // the operator; glob is fnmatch without flags; regex is a fully anchored
 // POSIX-syntax match; icontains, iglob and the case transformers fold
-// ASCII letters only; pmatch compares path components. Two choices of
-// ours where the references are silent: getopt() follows getopt(3) on
-// Linux, and evt.num=0 (upstream's never_true) matches no event type.
+// ASCII letters only; pmatch compares path components; for indexing,
+// evt.num=0 (upstream's never_true) matches no event type. Where the
+// references are silent, getopt() follows getopt(3) on Linux.
 //
 // cond owns the Catalog interface that analyze/fields implements; it owns
 // no field definitions and no syntax. Compiled conditions, formatters and
