@@ -58,16 +58,32 @@ func (e *Error) Detail() string {
 	if e.line == "" || e.Pos.Col < 1 {
 		return e.Error()
 	}
+	line, col := e.line, e.Pos.Col-1
+	// Long lines (minified YAML) are cut to a window around the column.
+	const half = 80
+	if len(line) > 2*half {
+		start := max(0, min(col-half, len(line)-2*half))
+		end := min(len(line), start+2*half)
+		prefix, suffix := "", ""
+		if start > 0 {
+			prefix = "..."
+		}
+		if end < len(line) {
+			suffix = "..."
+		}
+		line = prefix + line[start:end] + suffix
+		col = col - start + len(prefix)
+	}
 	var caret strings.Builder
-	for i := 0; i < e.Pos.Col-1 && i < len(e.line); i++ {
-		if e.line[i] == '\t' {
+	for i := 0; i < col && i < len(line); i++ {
+		if line[i] == '\t' {
 			caret.WriteByte('\t')
 		} else {
 			caret.WriteByte(' ')
 		}
 	}
 	caret.WriteByte('^')
-	return e.Error() + "\n\t" + e.line + "\n\t" + caret.String()
+	return e.Error() + "\n\t" + line + "\n\t" + caret.String()
 }
 
 // MaxErrors caps how many errors one file collects before giving up.

@@ -175,3 +175,19 @@ func TestFieldArgumentsRenderQuotedWhenNeeded(t *testing.T) {
 		}
 	}
 }
+
+func TestLongLinesAreCutAroundTheError(t *testing.T) {
+	in := "proc.name = a and " + strings.Repeat("x.y = 1 and ", 40) + "x.y ?? 2 and " + strings.Repeat("x.y = 1 and ", 40) + "b"
+	_, err := ParseString("c", in)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	lines := strings.Split(err.Detail(), "\n")
+	if len(lines) != 3 || len(lines[1]) > 2*80+8 || !strings.HasPrefix(lines[1], "\t...") || !strings.HasSuffix(lines[1], "...") {
+		t.Fatalf("detail not cut: %q", err.Detail())
+	}
+	caret := strings.Index(lines[2], "^")
+	if lines[1][caret:caret+2] != "??" {
+		t.Errorf("caret under %q, want under ??", lines[1][caret:caret+2])
+	}
+}
