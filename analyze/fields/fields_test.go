@@ -198,6 +198,7 @@ func TestFieldValuesFollowTheProcessTable(t *testing.T) {
 		{"symlink link path", "evt.arg.linkpath", "", false, "symlinkat", "/etc/x"},
 		{"a failed open has fd.num -1", "fd.num", "", false, "openat", "3"},
 		{"evt.type", "evt.type", "", false, "ptrace", "ptrace"},
+		{"the executable path as the kernel resolved it", "proc.exepath", "", false, "openat", "/tmp/payload"},
 		{"execve flags", "evt.arg.flags", "", false, "execve", "EXE_WRITABLE|EXE_UPPER_LAYER"},
 		{"host outside containers", "container.id", "", false, "clone", "host"},
 	}
@@ -207,6 +208,20 @@ func TestFieldValuesFollowTheProcessTable(t *testing.T) {
 				t.Errorf("%s = %q, want %q", tt.field, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestMemfdExecutablePathsReadLikeFalcos(t *testing.T) {
+	for in, want := range map[string]string{
+		"/memfd:rewind-sample (deleted)":    "memfd:rewind-sample",
+		"/memfd:runc_cloned:/proc/self/exe": "memfd:runc_cloned:/proc/self/exe",
+		"memfd:payload (deleted)":           "memfd:payload",
+		"/usr/bin/memfd:thing (deleted)":    "/usr/bin/memfd:thing (deleted)",
+		"/tmp/x (deleted)":                  "/tmp/x (deleted)",
+	} {
+		if got := fields.ExePathForTest(in); got != want {
+			t.Errorf("%q -> %q, want %q", in, got, want)
+		}
 	}
 }
 

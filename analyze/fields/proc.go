@@ -81,7 +81,7 @@ func parentStr(fn func(*state.Process) (string, bool)) func(*Event) (string, boo
 var (
 	pName    = func(p *state.Process) (string, bool) { return p.Comm, p.Comm != "" }
 	pExe     = func(p *state.Process) (string, bool) { return p.ExeArg0(), len(p.Argv) > 0 }
-	pExePath = func(p *state.Process) (string, bool) { return p.ExePath, p.ExePath != "" }
+	pExePath = func(p *state.Process) (string, bool) { return exePath(p.ExePath), p.ExePath != "" }
 	pCmdline = func(p *state.Process) (string, bool) { return p.Cmdline(), p.Comm != "" }
 	pArgs    = func(p *state.Process) (string, bool) { return p.Args(), p.Argv != nil }
 )
@@ -204,6 +204,20 @@ func fromLeader(find func(*Event) *state.Process, fn func(*state.Process) (strin
 	}
 }
 
+// exePath renders an executable path the way Falco's rules expect it:
+// the kernel names a memfd "/memfd:NAME (deleted)", Falco "memfd:NAME"
+// (the upstream memfd exception compares with
+// "memfd:runc_cloned:/proc/self/exe").
+func exePath(p string) string {
+	if strings.HasPrefix(p, "/memfd:") {
+		return strings.TrimSuffix(p[1:], " (deleted)")
+	}
+	if strings.HasPrefix(p, "memfd:") {
+		return strings.TrimSuffix(p, " (deleted)")
+	}
+	return p
+}
+
 // nonZero turns a 0 (unknown) into a missing value, as Falco does for
 // the exe_ino family.
 func nonZero(v int64) (int64, bool) { return v, v != 0 }
@@ -232,7 +246,7 @@ func procFields() []*Field {
 		strF("proc.pexe", kAny, "argv[0] of the parent process.", parentStr(pExe)),
 		ancestorField("proc.aexe", "argv[0] of an ancestor, indexed like proc.aname.", cond.TypeString, pExe, nil),
 		strF("proc.exepath", kAny, "Full path of the process's executable as the kernel resolved it.",
-			func(e *Event) (string, bool) { return e.str(format.ColExePath) }),
+			func(e *Event) (string, bool) { v, ok := e.str(format.ColExePath); return exePath(v), ok }),
 		strF("proc.pexepath", kAny, "Executable path of the parent process.", parentStr(pExePath)),
 		ancestorField("proc.aexepath", "Executable path of an ancestor, indexed like proc.aname.", cond.TypeString, pExePath, nil),
 		{Name: "proc.args", Type: cond.TypeString, Kinds: kAny, Arg: ArgKeyOptional, ArgHint: "N",

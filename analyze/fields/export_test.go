@@ -1,0 +1,4 @@
+package fields
+
+// ExePathForTest exposes exePath to the external tests.
+var ExePathForTest = exePath
