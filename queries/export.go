@@ -65,7 +65,7 @@ func (r *Runner) Export(ctx context.Context, opts ExportOptions) error {
 		sel = sqlString(opts.Host) + " AS host, " + sqlString(opts.BootID) + " AS boot_id, *"
 	}
 	stmt := fmt.Sprintf("COPY (SELECT %s FROM %s) TO %s (%s)", sel, view, sqlString(opts.Out), copyOpts)
-	if err := r.Exec(ctx, "export", stmt); err != nil {
+	if err := r.exec(ctx, "export", stmt, true, nil); err != nil {
 		return fmt.Errorf("export %s to %s: %w", view, opts.Out, err)
 	}
 	return nil

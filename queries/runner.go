@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -187,7 +188,7 @@ func (r *Runner) buildTables(ctx context.Context) error {
 		return nil
 	}
 	load := lifecycleSQL()
-	err := r.run(ctx, "", load, nil, func() error {
+	err := r.run(ctx, "", load, nil, true, func() error {
 		_, err := r.conn.ExecContext(ctx, load)
 		return err
 	})
@@ -210,7 +211,12 @@ func (r *Runner) buildTables(ctx context.Context) error {
 // the sources text reads, each projected to the columns DuckDB's plan
 // reads (see planScans), and the filter pushdown optimizers off. name
 // labels errors ("" for internal statements).
-func (r *Runner) run(ctx context.Context, name, text string, args []any, fn func() error) error {
+//
+// Only a single statement can be planned: EXPLAIN of several statements
+// would run all but the first. single says the caller built text as one
+// statement; otherwise DuckDB's parser is asked (json_serialize_sql,
+// which takes one or more SELECTs), and anything else is run unplanned.
+func (r *Runner) run(ctx context.Context, name, text string, args []any, single bool, fn func() error) error {
 	if !needsStreams(text) {
 		return fn()
 	}
@@ -228,7 +234,10 @@ func (r *Runner) run(ctx context.Context, name, text string, args []any, fn func
 	if err := r.registerStreams(nil); err != nil {
 		return err
 	}
-	plans, ok, err := r.planScans(ctx, text, args)
+	plans, ok, err := map[string]scanPlan(nil), false, error(nil)
+	if single || r.isOneSelect(ctx, text) {
+		plans, ok, err = r.planScans(ctx, text, args)
+	}
 	if err != nil {
 		if name == "" {
 			return err
@@ -245,6 +254,19 @@ func (r *Runner) run(ctx context.Context, name, text string, args []any, fn func
 		return err
 	}
 	return fn()
+}
+
+// isOneSelect reports whether text parses as exactly one SELECT.
+func (r *Runner) isOneSelect(ctx context.Context, text string) bool {
+	var out string
+	if err := r.conn.QueryRowContext(ctx, "SELECT json_serialize_sql($1::VARCHAR)::VARCHAR", text).Scan(&out); err != nil {
+		return false
+	}
+	var parsed struct {
+		Error      bool              `json:"error"`
+		Statements []json.RawMessage `json:"statements"`
+	}
+	return json.Unmarshal([]byte(out), &parsed) == nil && !parsed.Error && len(parsed.Statements) == 1
 }
 
 // needsStreams reports whether text may read a streamed view.
@@ -319,7 +341,7 @@ func (r *Runner) Query(ctx context.Context, name, text string, sink Sink, args .
 			return err
 		}
 	}
-	return r.run(ctx, name, text, args, func() error { return r.query(ctx, name, text, sink, args) })
+	return r.run(ctx, name, text, args, false, func() error { return r.query(ctx, name, text, sink, args) })
 }
 
 func (r *Runner) query(ctx context.Context, name, text string, sink Sink, args []any) error {
@@ -360,6 +382,11 @@ func (r *Runner) query(ctx context.Context, name, text string, sink Sink, args [
 
 // Exec runs a statement that returns no rows (COPY, CREATE TEMP ...).
 func (r *Runner) Exec(ctx context.Context, name, text string, args ...any) error {
+	return r.exec(ctx, name, text, false, args)
+}
+
+// exec is Exec; single says text is one statement (see run).
+func (r *Runner) exec(ctx context.Context, name, text string, single bool, args []any) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
@@ -370,7 +397,7 @@ func (r *Runner) Exec(ctx context.Context, name, text string, args ...any) error
 			return err
 		}
 	}
-	return r.run(ctx, name, text, args, func() error {
+	return r.run(ctx, name, text, args, single, func() error {
 		if _, err := r.conn.ExecContext(ctx, text, args...); err != nil {
 			return sqlError(name, text, err)
 		}

@@ -307,3 +307,44 @@ func TestJSONLinesExport(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// TestTwoStreamedViewsInOneStatement reads two sources in one plan, each
+// projected to its own columns.
+func TestTwoStreamedViewsInOneStatement(t *testing.T) {
+	r := openSample(t, Options{})
+	var want int
+	events := decodeAll(t)
+	for _, f := range events {
+		if f.Kind != format.KindOpen && f.Kind != format.KindFile {
+			continue
+		}
+		for _, n := range events {
+			if n.Kind == format.KindNet && n.Pid == f.Pid {
+				want++
+			}
+		}
+	}
+	got := queryText(t, r, "SELECT count(*) AS n FROM files f JOIN network n ON f.pid = n.pid")
+	if got != fmt.Sprintf("n\n%d\n", want) {
+		t.Errorf("got %q, want %d pairs", got, want)
+	}
+}
+
+// TestAStatementWithoutAPlanReadsEveryColumn covers the fallback: text
+// that EXPLAIN does not take (two statements) still answers right, with
+// every column read.
+func TestAStatementWithoutAPlanReadsEveryColumn(t *testing.T) {
+	r := openSample(t, Options{})
+	var opens int
+	var pids int64
+	for _, ev := range decodeAll(t) {
+		if ev.Kind == format.KindOpen {
+			opens++
+			pids += int64(ev.Pid)
+		}
+	}
+	got := queryText(t, r, "SELECT 1; SELECT count(*) AS n, sum(pid) AS s FROM files WHERE kind = 'open'")
+	if want := fmt.Sprintf("n,s\n%d,%d\n", opens, pids); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
