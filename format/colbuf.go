@@ -1,6 +1,7 @@
 package format
 
 import (
+	"strings"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -241,12 +242,19 @@ type dictCol struct {
 	index   map[string]int32
 	offsets []int32
 	data    []byte
-	// last is a one-entry cache keyed on the string's data pointer:
-	// events of one process repeat the very same comm/exe strings.
-	lastPtr *byte
-	lastLen int
-	lastIdx int32
-	dict    arrow.Array // dictionary of the previous batch, reused when unchanged
+	// cache is keyed on the string's data pointer: callers that intern
+	// their strings (the same comm, exe and path values for every event
+	// of a process) skip the map lookup and its hashing.
+	cache [dictCacheSize]dictCacheEntry
+	dict  arrow.Array // dictionary of the previous batch, reused when unchanged
+}
+
+const dictCacheSize = 256
+
+type dictCacheEntry struct {
+	ptr *byte
+	n   int
+	idx int32
 }
 
 func newDictCol(id ColumnID) *dictCol {
@@ -259,7 +267,7 @@ func (c *dictCol) resetDict() {
 	c.index = map[string]int32{"": 0}
 	c.offsets = append(c.offsets[:0], 0, 0)
 	c.data = c.data[:0]
-	c.lastPtr, c.lastLen = nil, 0
+	c.cache = [dictCacheSize]dictCacheEntry{}
 	if c.dict != nil {
 		c.dict.Release()
 		c.dict = nil
@@ -268,19 +276,22 @@ func (c *dictCol) resetDict() {
 
 func (c *dictCol) lookup(s string) int32 {
 	p := unsafe.StringData(s)
-	if p == c.lastPtr && len(s) == c.lastLen {
-		return c.lastIdx
+	e := &c.cache[(uintptr(unsafe.Pointer(p))>>4^uintptr(len(s)))%dictCacheSize]
+	if e.ptr == p && e.n == len(s) {
+		return e.idx
 	}
 	i, ok := c.index[s]
 	if !ok {
 		i = int32(len(c.offsets) - 1)
-		s = string([]byte(s)) // the map outlives the caller's string
-		c.index[s] = i
+		c.index[strings.Clone(s)] = i // the map outlives the caller's string
 		c.data = append(c.data, s...)
 		c.offsets = append(c.offsets, int32(len(c.data)))
-		p = unsafe.StringData(s)
 	}
-	c.lastPtr, c.lastLen, c.lastIdx = p, len(s), i
+	// Caching the caller's pointer is safe: the entry keeps that memory
+	// alive, and Go strings are immutable, so the pointer and length
+	// keep meaning this value. (Strings built over mutable buffers with
+	// unsafe would break this; Event's contract is plain Go strings.)
+	*e = dictCacheEntry{p, len(s), i}
 	return i
 }
 
