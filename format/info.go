@@ -89,11 +89,7 @@ func (r *Recording) Info() (*Info, error) {
 			continue
 		}
 		in.Unsealed++
-		err = readSegment(seg.path, func(rec arrowRecord, idx int) error {
-			var b Batch
-			if err := b.reset(seg.name, idx, rec); err != nil {
-				return err
-			}
+		err = scanProjected(seg.path, nil, func(b *Batch) error { // ts and kind only
 			for i := 0; i < b.Len(); i++ {
 				in.Events++
 				in.EventsByKind[b.Kind(i).String()]++
@@ -128,11 +124,7 @@ func (r *Recording) Start() (int64, error) {
 		if first != 0 {
 			break // later unsealed segments cannot start earlier in practice
 		}
-		err := readSegment(seg.path, func(rec arrowRecord, idx int) error {
-			var b Batch
-			if err := b.reset(seg.name, idx, rec); err != nil {
-				return err
-			}
+		err := scanProjected(seg.path, nil, func(b *Batch) error { // ts and kind only
 			for i := 0; i < b.Len(); i++ {
 				if ts := b.Ts(i); first == 0 || ts < first {
 					first = ts

@@ -201,3 +201,40 @@ func TestHostileMetadataIsAnErrorNotACrash(t *testing.T) {
 		})
 	}
 }
+
+func TestInfoCountsTheUnsealedSegment(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "rec")
+	w, err := Create(WriterOptions{Dir: dir, BatchRows: 4, Now: newClock().now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 0; n < 10; n++ {
+		if err := w.Append(fullEvent(KindExec, n)); err != nil {
+			t.Fatal(err)
+		}
+		if n == 4 {
+			if err := w.Rotate(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Crash: segment 2 holds 4 flushed rows (one batch), 1 row is lost.
+	rec, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := rec.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Segments != 2 || in.Unsealed != 1 || in.Events != 9 || in.EventsByKind["exec"] != 9 {
+		t.Errorf("info: %d segments (%d unsealed), %d events %v; want 2 (1), 9", in.Segments, in.Unsealed, in.Events, in.EventsByKind)
+	}
+	if want := fullEvent(KindExec, 8).Ts; in.LastTs != want {
+		t.Errorf("last ts %d, want %d", in.LastTs, want)
+	}
+	start, err := rec.Start()
+	if err != nil || start != fullEvent(KindExec, 0).Ts {
+		t.Errorf("start = %d, %v", start, err)
+	}
+}

@@ -301,3 +301,42 @@ func TestRetentionKeepsTheNewestWithinTheSizeLimit(t *testing.T) {
 		t.Errorf("read %d rows from the kept segments, want 60", got)
 	}
 }
+
+func TestBatchesAreBoundedByRowsAndTime(t *testing.T) {
+	tests := []struct {
+		name        string
+		opts        WriterOptions
+		gap         time.Duration // between event times
+		rows        int
+		wantBatches int
+	}{
+		{"a row limit cuts a batch every N rows", WriterOptions{BatchRows: 10}, time.Millisecond, 35, 4},
+		{"a time limit cuts a batch once it spans BatchMaxAge", WriterOptions{BatchMaxAge: time.Second}, 300 * time.Millisecond, 12, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.Dir, tt.opts.Now = filepath.Join(t.TempDir(), "rec"), newClock().now
+			w, err := Create(tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < tt.rows; i++ {
+				ev := fullEvent(KindOpen, i)
+				ev.Ts = int64(i) * int64(tt.gap)
+				if err := w.Append(ev); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			m, err := ReadManifest(tt.opts.Dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := m.Segments[0].Batches; got != tt.wantBatches {
+				t.Errorf("%d batches, want %d", got, tt.wantBatches)
+			}
+		})
+	}
+}
