@@ -150,10 +150,18 @@ func prepareDir(dir string) error {
 	return nil
 }
 
-// openSegment starts segment seq, records it in the manifest as open and
-// runs the keyframe callback into it.
+// openSegment starts segment seq: it records the sealed segments and the
+// new one as open in the manifest first, then creates the file (so that
+// after a crash every segment file on disk is either sealed in the
+// manifest or the one it names as open), and runs the keyframe callback.
 func (w *Writer) openSegment(seq int) error {
 	name := SegmentName(seq)
+	w.manifest.Open = name
+	w.prune()
+	w.manifest.Frozen = w.frozen.Load()
+	if err := writeManifest(w.opts.Dir, w.manifest); err != nil {
+		return w.fail(err)
+	}
 	seg, err := createSegmentFile(filepath.Join(w.opts.Dir, name), w.mem)
 	if err != nil {
 		return w.fail(err)
@@ -168,12 +176,6 @@ func (w *Writer) openSegment(seq int) error {
 		}
 	}
 	w.stats.Segments++
-	w.manifest.Open = name
-	w.prune()
-	w.manifest.Frozen = w.frozen.Load()
-	if err := writeManifest(w.opts.Dir, w.manifest); err != nil {
-		return w.fail(err)
-	}
 	if w.opts.Keyframe != nil {
 		w.inKeyframe = true
 		err := w.opts.Keyframe(w.Append)
