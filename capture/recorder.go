@@ -45,7 +45,7 @@ type Config struct {
 	Kinds    format.KindSet
 	Accounts AccountFiles
 	// QueueBatches and BatchLen bound the events between the ring reader
-	// and the writer (defaults 32 x 256, about 8 MiB when full); beyond,
+	// and the writer (defaults 16 x 256, about 4 MiB when full); beyond,
 	// events are dropped and counted, never waited for.
 	QueueBatches int
 	BatchLen     int
@@ -92,7 +92,7 @@ func NewRecorder(cfg Config) (*Recorder, error) {
 		return nil, errors.New("new recorder: a source and a procfs are required")
 	}
 	if cfg.QueueBatches <= 0 {
-		cfg.QueueBatches = 32
+		cfg.QueueBatches = 16
 	}
 	if cfg.BatchLen <= 0 {
 		cfg.BatchLen = 256

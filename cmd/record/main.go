@@ -113,7 +113,7 @@ func newRootCmd(stderr io.Writer) *cobra.Command {
 	f.Var(&o.hashMaxSize, "hash-max-size", "executables larger than this are not hashed")
 	f.IntVar(&o.hashWorkers, "hash-workers", 2, "goroutines hashing executables")
 	f.Var(&o.memoryLimit, "memory-limit", "soft limit of the Go heap (the GC works harder near it; 0: no limit)")
-	f.IntVar(&o.queueBatches, "queue-batches", 32, "batches of 256 events buffered between the ring reader and the writer (about 240 KiB each when full)")
+	f.IntVar(&o.queueBatches, "queue-batches", 16, "batches of 256 events buffered between the ring reader and the writer (about 240 KiB each when full)")
 	f.StringVar(&o.dispatch, "dispatch", "default", "how syscalls are hooked: default, raw (one program on every syscall) or per-syscall (tracepoints of the recorded calls)")
 	f.StringVar(&o.cpuProfile, "cpu-profile", "", "write a Go CPU profile of the recording to this file")
 	f.StringVar(&o.memProfile, "mem-profile", "", "write a Go heap profile at exit to this file")
