@@ -207,3 +207,34 @@ func TestRecordingAWorkloadEndToEnd(t *testing.T) {
 		t.Errorf("%d heartbeat rows, want at least 2", heartbeats)
 	}
 }
+
+func TestBPFAdapterAfterClose(t *testing.T) {
+	tr := requireRecorder(t)
+	rd, err := tr.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := NewBPF(tr, rd)
+	if _, size, err := b.RingUsage(); err != nil || size == 0 {
+		t.Fatalf("RingUsage on an open ring = size %d, %v", size, err)
+	}
+	if d, err := b.DropsPerCPU(); err != nil || len(d) == 0 {
+		t.Fatalf("DropsPerCPU = %v, %v", d, err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatalf("a second Close: %v", err)
+	}
+	if b.Pending() {
+		t.Error("a closed ring reports pending events")
+	}
+	if _, _, err := b.RingUsage(); err == nil {
+		t.Error("a closed ring reports its fill (the heartbeat would record made-up zeros)")
+	}
+	var ev bpf.Event
+	if err := b.Read(&ev); !errors.Is(err, bpf.ErrClosed) {
+		t.Errorf("Read after Close = %v, want bpf.ErrClosed", err)
+	}
+}
