@@ -13,14 +13,16 @@ import (
 	"github.com/rewind-sh/rewind/format"
 )
 
-// Source yields decoded kernel events (BPFSource adapts the bpf reader).
+// Source yields decoded kernel events (BPF adapts the bpf reader).
 // Read blocks until an event is decoded into ev. It returns bpf.ErrClosed
 // (or an error wrapping it) once Close was called, and a *bpf.DecodeError
 // for a ring record it could not decode (the recorder counts it as a
 // user-space drop and goes on).
 // Pending reports whether Read would return without waiting; the reader
 // uses it to hand over a partial batch when the ring runs dry. Close
-// unblocks Read and may be called more than once, from any goroutine.
+// unblocks Read and may be called more than once, from any goroutine. A
+// source that also has RingUsage (as BPF does) lets the reader wait for
+// the writer while the kernel ring has room.
 type Source interface {
 	Read(ev *bpf.Event) error
 	Pending() bool
@@ -45,8 +47,9 @@ type Config struct {
 	Kinds    format.KindSet
 	Accounts AccountFiles
 	// QueueBatches and BatchLen bound the events between the ring reader
-	// and the writer (defaults 16 x 256, about 4 MiB when full); beyond,
-	// events are dropped and counted, never waited for.
+	// and the writer (defaults 16 x 256, about 4 MiB when full). When the
+	// queue is full the reader waits only while the kernel ring is under
+	// half full; past that it drops events and counts them.
 	QueueBatches int
 	BatchLen     int
 	// HeartbeatEvery defaults to 1 s.
