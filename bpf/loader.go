@@ -152,6 +152,9 @@ func probeFeatures() error {
 	if err := features.HaveMapType(ebpf.PerCPUArray); err != nil {
 		return missing("per-CPU array maps", err)
 	}
+	if err := features.HaveMapType(ebpf.TaskStorage); err != nil {
+		return missing("BPF task storage maps (Linux 5.11)", err)
+	}
 	for _, h := range []struct {
 		fn   asm.BuiltinFunc
 		what string
@@ -161,6 +164,7 @@ func probeFeatures() error {
 		{asm.FnLoop, "helper bpf_loop (Linux 5.17)"},
 		{asm.FnGetCurrentTaskBtf, "helper bpf_get_current_task_btf (Linux 5.11)"},
 		{asm.FnRingbufQuery, "helper bpf_ringbuf_query (Linux 5.8)"},
+		{asm.FnTaskStorageGet, "helper bpf_task_storage_get (Linux 5.11)"},
 		{asm.FnProbeReadUserStr, "helper bpf_probe_read_user_str (Linux 5.5)"},
 	} {
 		if err := features.HaveProgramHelper(ebpf.TracePoint, h.fn); err != nil {

@@ -179,10 +179,10 @@ const (
 )
 
 type rewindInflight struct {
-	_        structs.HostLayout
-	Args     [6]uint64
-	Nr       uint32
-	Reserved uint32
+	_      structs.HostLayout
+	Args   [6]uint64
+	Nr     uint32
+	Active uint32
 }
 
 type rewindNetBody struct {

@@ -62,13 +62,22 @@ struct {
 } interest SEC(".maps");
 
 /* Enter-side arguments, per thread, for syscalls whose exit is recorded.
- * LRU so that threads that die inside a syscall cannot fill it. */
+ * Task storage lives in the task itself: cheaper than a hash update per
+ * syscall, and freed with the task, so a thread that dies inside a
+ * syscall leaves nothing behind. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct inflight);
 } inflight_map SEC(".maps");
+
+/* The current thread's saved syscall, or NULL. */
+static __always_inline struct inflight *inflight_of_current(bool create)
+{
+	return bpf_task_storage_get(&inflight_map, bpf_get_current_task_btf(), 0,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

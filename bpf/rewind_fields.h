@@ -56,6 +56,25 @@ static __noinline __u32 put_kernel_str(struct scratch *s, __u32 off, __u8 id, co
 	return off + 4 + (n - 1);
 }
 
+/* A dentry's parent and name pointer. The kernel has long kept d_parent
+ * and d_name (a qstr: hash_len, then name) next to each other; with that
+ * layout (checked through CO-RE offsets, so the check is a constant at
+ * load time) one read fetches both. */
+static __always_inline void dentry_step(struct dentry *d, struct dentry **up, const unsigned char **name)
+{
+	__u32 parent_off = bpf_core_field_offset(struct dentry, d_parent);
+	__u32 name_off = bpf_core_field_offset(struct dentry, d_name.name);
+	if (name_off == parent_off + 16) {
+		__u64 both[3] = {};
+		bpf_probe_read_kernel(both, sizeof(both), (void *)d + parent_off);
+		*up = (struct dentry *)both[0];
+		*name = (const unsigned char *)both[2];
+		return;
+	}
+	*up = BPF_CORE_READ(d, d_parent);
+	*name = BPF_CORE_READ(d, d_name.name);
+}
+
 struct path_walk {
 	struct scratch *s;
 	struct dentry *dentry;
@@ -91,14 +110,15 @@ static long path_step(__u32 i, struct path_walk *w)
 		w->flags |= FIELD_TRUNCATED;
 		return 1;
 	}
-	const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
+	struct dentry *up;
+	const unsigned char *name;
+	dentry_step(dentry, &up, &name);
 	long n = bpf_probe_read_kernel_str(buf_at(s, pos), NAME_BYTES, name);
 	if (n <= 0) {
 		w->done = true;
 		return 1;
 	}
 	s->cursor = pos + n;
-	struct dentry *up = BPF_CORE_READ(dentry, d_parent);
 	if (up == dentry || !up) {
 		/* a filesystem root that is not mounted here: a pseudo file
 		 * (pipe, socket, memfd) or a detached mount */
@@ -146,7 +166,9 @@ static __always_inline __u32 put_file_path(struct scratch *s, __u32 off, __u8 id
 {
 	if (!f)
 		return off;
-	return put_dentry_path(s, off, id, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt));
+	struct path p = {};
+	bpf_core_read(&p, sizeof(p), &f->f_path);
+	return put_dentry_path(s, off, id, p.dentry, p.mnt);
 }
 
 /* The struct file behind fd in the current task, or NULL. */
@@ -169,7 +191,9 @@ static __always_inline __u32 put_cwd(struct scratch *s, __u32 off, __u8 id)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	struct fs_struct *fs = BPF_CORE_READ(t, fs);
-	return put_dentry_path(s, off, id, BPF_CORE_READ(fs, pwd.dentry), BPF_CORE_READ(fs, pwd.mnt));
+	struct path p = {};
+	bpf_core_read(&p, sizeof(p), &fs->pwd);
+	return put_dentry_path(s, off, id, p.dentry, p.mnt);
 }
 
 /* A user path argument (ids packs the raw and base field ids): the raw string, and when it is relative, the

@@ -118,13 +118,13 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 {
 	if (is_self())
 		return 0;
-	__u64 pt = bpf_get_current_pid_tgid();
-	__u64 key = (pt & 0xffffffff00000000ULL) | (__u32)old_pid;
+	/* The exec'ing thread is still current, even when it took over the
+	 * thread group leader's pid. */
 	__s32 nr = NR_EXECVE;
-	struct inflight *in = bpf_map_lookup_elem(&inflight_map, &key);
-	if (in) {
+	struct inflight *in = inflight_of_current(false);
+	if (in && in->active) {
 		nr = in->nr;
-		bpf_map_delete_elem(&inflight_map, &key);
+		in->active = 0; /* the exit of a successful exec records nothing */
 	}
 
 	struct scratch *s = begin_event(SLOT_EXEC, KIND_EXEC, nr, 0, sizeof(struct exec_body));
@@ -154,11 +154,10 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
 	if (is_self())
 		return 0;
-	__u64 key = bpf_get_current_pid_tgid();
 	__s32 nr = -1;
 	__u64 flags = 0;
-	struct inflight *in = bpf_map_lookup_elem(&inflight_map, &key);
-	if (in) {
+	struct inflight *in = inflight_of_current(false);
+	if (in && in->active) {
 		nr = in->nr;
 		switch (nr) {
 		case NR_CLONE:

@@ -271,7 +271,7 @@ static __noinline int do_file(__u32 nr, __s64 ret, const __u64 *args)
 #include "rewind_security.h"
 
 /* An execve or execveat that failed: a successful one never returns here
- * (sched_process_exec consumed its inflight slot). */
+ * (sched_process_exec cleared its inflight slot). */
 static __noinline int do_exec_failed(__u32 nr, __s64 ret, const __u64 *args)
 {
 	if (ret >= 0)
@@ -300,15 +300,16 @@ static __always_inline int on_sys_enter(__u32 nr, const __u64 *args)
 {
 	if (is_self() || !enter_wanted(nr, args))
 		return 0;
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	if (bpf_core_field_exists(t->thread_info.status) && (BPF_CORE_READ(t, thread_info.status) & TS_COMPAT))
+	struct task_struct *t = bpf_get_current_task_btf();
+	if (bpf_core_field_exists(t->thread_info.status) && (t->thread_info.status & TS_COMPAT))
 		return 0; /* a 32-bit syscall: numbers mean other calls */
-	struct inflight in = {};
+	struct inflight *in = inflight_of_current(true);
+	if (!in)
+		return 0;
 	for (int i = 0; i < 6; i++)
-		in.args[i] = args[i];
-	in.nr = nr;
-	__u64 key = bpf_get_current_pid_tgid();
-	bpf_map_update_elem(&inflight_map, &key, &in, BPF_ANY);
+		in->args[i] = args[i];
+	in->nr = nr;
+	in->active = 1;
 	return 0;
 }
 
@@ -317,12 +318,11 @@ static __always_inline int on_sys_exit(__u32 nr, __s64 ret)
 	__u32 class = class_of(nr);
 	if (!class)
 		return 0;
-	__u64 key = bpf_get_current_pid_tgid();
-	struct inflight *p = bpf_map_lookup_elem(&inflight_map, &key);
-	if (!p)
+	struct inflight *p = inflight_of_current(false);
+	if (!p || !p->active)
 		return 0;
+	p->active = 0;
 	struct inflight in = *p;
-	bpf_map_delete_elem(&inflight_map, &key);
 	if (in.nr != nr)
 		return 0;
 	switch (class) {

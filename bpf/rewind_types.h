@@ -174,7 +174,7 @@ struct cpu_counters {
 struct inflight {
 	__u64 args[6];
 	__u32 nr;
-	__u32 reserved;
+	__u32 active; /* set at entry, cleared when the exit (or exec) used it */
 };
 
 /* Never accessed: keeps every wire type in the object's BTF so that
