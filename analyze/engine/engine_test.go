@@ -180,3 +180,54 @@ func TestSinceAndUntilBoundTheTestedEvents(t *testing.T) {
 		t.Errorf("a window before every event raised %d alerts, tested %d of %d events", n, st.Tested, st.Events)
 	}
 }
+
+func TestTruncatedRecordingsGiveErrorsNotPanics(t *testing.T) {
+	rs, err := Load([]string{ourRules}, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(t.TempDir(), "src")
+	if err := enginetest.Write(src, "drift"); err != nil {
+		t.Fatal(err)
+	}
+	seg := "seg-00000001.arrow"
+	data, err := os.ReadFile(filepath.Join(src, seg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest, err := os.ReadFile(filepath.Join(src, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := 0
+	for cut := len(data); cut > 0; cut -= 997 {
+		dir := filepath.Join(t.TempDir(), "cut")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "manifest.json"), manifest, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, seg), data[:cut], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		rec, err := format.Open(dir)
+		if err != nil {
+			continue // refused up front, with its own error
+		}
+		n := 0
+		_, err = rs.Run(rec, RunOptions{}, func(*Alert) error { n++; return nil })
+		if err != nil && !strings.Contains(err.Error(), seg) {
+			t.Errorf("cut at %d: error does not name the segment: %v", cut, err)
+		}
+		if cut == len(data) && (err != nil || n != 1) {
+			t.Errorf("the whole recording: %d alerts, %v", n, err)
+		}
+		if err == nil && n == 1 {
+			full++
+		}
+	}
+	if full == 0 {
+		t.Errorf("no cut replayed the drift alert")
+	}
+}

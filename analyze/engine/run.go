@@ -50,11 +50,51 @@ func (r *Ruleset) Run(rec *format.Recording, opts RunOptions, emit func(*Alert) 
 		host = rec.Manifest.Host.Hostname
 	}
 	rp := newReplay(r, host)
-	err := rec.Scan(format.ScanOptions{Since: opts.Since, Until: opts.Until}, func(b *format.Batch) error {
+	scan := format.ScanOptions{Since: opts.Since, Until: opts.Until, Columns: scanColumns(rec)}
+	err := rec.Scan(scan, func(b *format.Batch) error {
 		return rp.batch(b, opts, &st, emit)
 	})
 	st.Table = rp.table.Stats()
 	return st, err
+}
+
+// unreadColumns are the columns neither the process table nor any field
+// reads: a replay skips decompressing them.
+var unreadColumns = []format.ColumnID{
+	format.ColSeq, format.ColUtsNs, format.ColIpcNs, format.ColCgroupNs, format.ColCgroupID,
+	format.ColState, format.ColTargetPathRaw, format.ColDropsPerCPU, format.ColDropsUser,
+	format.ColEventsPerKind, format.ColRingUsedBytes, format.ColRingSizeBytes,
+	format.ColRecorderCPUNs, format.ColRecorderRSSBytes,
+}
+
+// replayColumns is every column but the unread ones.
+var replayColumns = func() []format.ColumnID {
+	skip := map[format.ColumnID]bool{}
+	for _, c := range unreadColumns {
+		skip[c] = true
+	}
+	var out []format.ColumnID
+	for c := format.ColumnID(0); c < format.NumColumns; c++ {
+		if !skip[c] {
+			out = append(out, c)
+		}
+	}
+	return out
+}()
+
+// scanColumns returns the column projection for rec, or nil (read
+// everything) when a segment has another schema version, which the
+// format reads only whole.
+func scanColumns(rec *format.Recording) []format.ColumnID {
+	if rec.Manifest == nil {
+		return nil
+	}
+	for _, s := range rec.Manifest.Segments {
+		if s.SchemaVersion != format.SchemaVersion {
+			return nil
+		}
+	}
+	return replayColumns
 }
 
 // replay is the state of one run.
