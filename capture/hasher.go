@@ -197,17 +197,34 @@ func (h *Hasher) Submit(pid int32, path string, id ExeIdentity) SubmitStatus {
 			job.exe = f
 		}
 	}
-	select {
-	case h.jobs <- job:
-		return SubmitQueued
-	default:
-		if job.exe != nil {
-			job.exe.Close()
+	// The send happens under the lock (it never waits), so that Close
+	// cannot close the queue between the check and the send.
+	h.mu.Lock()
+	queued := false
+	if !h.closed {
+		select {
+		case h.jobs <- job:
+			queued = true
+		default:
 		}
-		h.queueFull.Add(1)
-		h.finish(HashResult{Identity: id, Ts: h.opts.Now().UnixNano(), Source: HashFailed, Error: "hash queue full"}, false)
+	}
+	closed := h.closed
+	h.mu.Unlock()
+	if queued {
+		return SubmitQueued
+	}
+	if job.exe != nil {
+		job.exe.Close()
+	}
+	if closed {
+		h.mu.Lock()
+		delete(h.inflight, id)
+		h.mu.Unlock()
 		return SubmitDropped
 	}
+	h.queueFull.Add(1)
+	h.finish(HashResult{Identity: id, Ts: h.opts.Now().UnixNano(), Source: HashFailed, Error: "hash queue full"}, false)
+	return SubmitDropped
 }
 
 // Lookup returns the cached result for id.
@@ -249,8 +266,8 @@ func (h *Hasher) Close() {
 		return
 	}
 	h.closed = true
+	close(h.jobs) // under the lock: no Submit is between its check and its send
 	h.mu.Unlock()
-	close(h.jobs)
 	h.wg.Wait()
 }
 

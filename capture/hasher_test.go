@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -312,5 +313,29 @@ func TestHasherDropsWhenTheQueueIsFull(t *testing.T) {
 	}
 	if full != 2 || h.Stats().QueueFull != 2 {
 		t.Fatalf("%d queue-full results, stats %+v; want 2", full, h.Stats())
+	}
+}
+
+func TestHasherSubmitRacingClose(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "prog")
+	writeFile(t, path, "x")
+	base := statIdentity(t, path)
+	for round := 0; round < 20; round++ {
+		h := NewHasher(HasherOptions{Workers: 1, QueueLen: 4})
+		var wg sync.WaitGroup
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				for i := 0; i < 50; i++ {
+					id := base
+					id.Mtime += int64(g*1000 + i) // distinct identities: each one a job
+					h.Submit(0, path, id)
+				}
+			}(g)
+		}
+		h.Close() // must not panic a Submit that is about to send
+		wg.Wait()
+		h.Take(nil)
 	}
 }
