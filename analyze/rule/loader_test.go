@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -416,5 +417,57 @@ func TestRedefiningARuleWithAnotherSourceIsAnError(t *testing.T) {
 	_, err := load(t, baseRules, "- rule: Shell\n  desc: d\n  condition: a\n  output: o\n  priority: info\n  source: k8s_audit\n")
 	if got := detail(err); !strings.HasPrefix(got, `f2.yaml:1:3: rule "Shell" is redefined with a different source (k8s_audit, was syscall)`) {
 		t.Errorf("got %s", got)
+	}
+}
+
+// TestUpstreamFieldsMatchTheReference compares, for each stable rule, the
+// fields reached through its condition and macros with the list in
+// shared/falco/rules-usage.md (section 8), which Falco's parser produced.
+func TestUpstreamFieldsMatchTheReference(t *testing.T) {
+	ref, err := os.ReadFile(filepath.Join(upstreamDir, "..", "rules-usage.md"))
+	if err != nil {
+		t.Skipf("reference rules-usage.md not readable (%v); skipping", err)
+	}
+	want := map[string]string{}
+	name := ""
+	for _, line := range strings.Split(string(ref), "\n") {
+		switch {
+		case strings.HasPrefix(line, "### "):
+			name = strings.TrimPrefix(line, "### ")
+		case strings.HasPrefix(line, "- fields (transitive): ") && name != "":
+			want[name] = strings.ReplaceAll(strings.TrimPrefix(line, "- fields (transitive): "), "`", "")
+		}
+	}
+	rs, err := LoadFiles(filepath.Join(upstreamDir, "falco_rules.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, r := range rs.Rules {
+		w, ok := want[r.Name]
+		if !ok {
+			continue
+		}
+		checked++
+		seen := map[string]bool{}
+		Walk(r.Expr, func(e Expr) bool {
+			if c, ok := e.(*Check); ok {
+				if f, ok := c.Left.(*FieldRef); ok {
+					seen[f.String()] = true
+				}
+			}
+			return true
+		})
+		var got []string
+		for f := range seen {
+			got = append(got, f)
+		}
+		sort.Strings(got)
+		if strings.Join(got, ", ") != w {
+			t.Errorf("rule %q reaches\n %s\nwant\n %s", r.Name, strings.Join(got, ", "), w)
+		}
+	}
+	if checked != len(rs.Rules) {
+		t.Errorf("checked %d of %d rules against the reference", checked, len(rs.Rules))
 	}
 }
