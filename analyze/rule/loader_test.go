@@ -471,3 +471,45 @@ func TestUpstreamFieldsMatchTheReference(t *testing.T) {
 		t.Errorf("checked %d of %d rules against the reference", checked, len(rs.Rules))
 	}
 }
+
+// TestUpstreamOperatorCountsMatchTheReference counts the operators of all
+// stable macro and rule conditions (each counted once, lists expanded) and
+// compares them with section 4 of shared/falco/rules-usage.md.
+func TestUpstreamOperatorCountsMatchTheReference(t *testing.T) {
+	if _, err := os.Stat(upstreamDir); err != nil {
+		t.Skipf("upstream Falco rules not found at %s (%v); skipping", upstreamDir, err)
+	}
+	rs, err := LoadFiles(filepath.Join(upstreamDir, "falco_rules.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	var count func(e Expr)
+	count = func(e Expr) {
+		switch e := e.(type) {
+		case *AndExpr:
+			for _, c := range e.Children {
+				count(c)
+			}
+		case *OrExpr:
+			for _, c := range e.Children {
+				count(c)
+			}
+		case *NotExpr:
+			count(e.X)
+		case *Check:
+			counts[e.Op]++
+		}
+	}
+	for _, m := range rs.Macros {
+		count(m.Expr)
+	}
+	for _, r := range rs.Rules {
+		count(r.Expr)
+	}
+	want := map[string]int{"=": 68, "in": 50, "contains": 43, "startswith": 38, "endswith": 18, "icontains": 14,
+		"!=": 7, ">=": 3, "glob": 2, "exists": 2, "<=": 1}
+	if fmt.Sprint(counts) != fmt.Sprint(want) {
+		t.Errorf("operator counts\n %v\nwant\n %v", counts, want)
+	}
+}
