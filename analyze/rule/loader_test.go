@@ -473,43 +473,57 @@ func TestUpstreamFieldsMatchTheReference(t *testing.T) {
 }
 
 // TestUpstreamOperatorCountsMatchTheReference counts the operators of all
-// stable macro and rule conditions (each counted once, lists expanded) and
-// compares them with section 4 of shared/falco/rules-usage.md.
+// macro and rule conditions of each upstream file (each counted once,
+// lists expanded) and compares them with section 4 and appendix A of
+// shared/falco/rules-usage.md.
 func TestUpstreamOperatorCountsMatchTheReference(t *testing.T) {
 	if _, err := os.Stat(upstreamDir); err != nil {
 		t.Skipf("upstream Falco rules not found at %s (%v); skipping", upstreamDir, err)
 	}
-	rs, err := LoadFiles(filepath.Join(upstreamDir, "falco_rules.yaml"))
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		file string
+		want map[string]int
+	}{
+		{"falco_rules.yaml", map[string]int{"=": 68, "in": 50, "contains": 43, "startswith": 38, "endswith": 18,
+			"icontains": 14, "!=": 7, ">=": 3, "glob": 2, "exists": 2, "<=": 1}},
+		{"falco-incubating_rules.yaml", map[string]int{"=": 95, "in": 56, "startswith": 39, "endswith": 37, "contains": 32,
+			"!=": 7, ">=": 5, "glob": 2, "icontains": 2, "intersects": 1, "exists": 1}},
+		{"falco-sandbox_rules.yaml", map[string]int{"=": 182, "startswith": 167, "in": 113, "contains": 57, "!=": 15,
+			">=": 9, "endswith": 9, "pmatch": 5, "glob": 1, "exists": 1, "<=": 1, "bcontains": 1}},
 	}
-	counts := map[string]int{}
-	var count func(e Expr)
-	count = func(e Expr) {
-		switch e := e.(type) {
-		case *AndExpr:
-			for _, c := range e.Children {
-				count(c)
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			rs, err := LoadFiles(filepath.Join(upstreamDir, tt.file))
+			if err != nil {
+				t.Fatal(err)
 			}
-		case *OrExpr:
-			for _, c := range e.Children {
-				count(c)
+			counts := map[string]int{}
+			var count func(e Expr)
+			count = func(e Expr) {
+				switch e := e.(type) {
+				case *AndExpr:
+					for _, c := range e.Children {
+						count(c)
+					}
+				case *OrExpr:
+					for _, c := range e.Children {
+						count(c)
+					}
+				case *NotExpr:
+					count(e.X)
+				case *Check:
+					counts[e.Op]++
+				}
 			}
-		case *NotExpr:
-			count(e.X)
-		case *Check:
-			counts[e.Op]++
-		}
-	}
-	for _, m := range rs.Macros {
-		count(m.Expr)
-	}
-	for _, r := range rs.Rules {
-		count(r.Expr)
-	}
-	want := map[string]int{"=": 68, "in": 50, "contains": 43, "startswith": 38, "endswith": 18, "icontains": 14,
-		"!=": 7, ">=": 3, "glob": 2, "exists": 2, "<=": 1}
-	if fmt.Sprint(counts) != fmt.Sprint(want) {
-		t.Errorf("operator counts\n %v\nwant\n %v", counts, want)
+			for _, m := range rs.Macros {
+				count(m.Expr)
+			}
+			for _, r := range rs.Rules {
+				count(r.Expr)
+			}
+			if fmt.Sprint(counts) != fmt.Sprint(tt.want) {
+				t.Errorf("operator counts\n %v\nwant\n %v", counts, tt.want)
+			}
+		})
 	}
 }
