@@ -157,11 +157,6 @@ func countNodes(ns []*TreeNode) int {
 // start: the process tables, then every event of the subtree.
 func BenchmarkTimeline(b *testing.B) {
 	dir, events, pid := benchRecording(b)
-	q, _ := Named("timeline")
-	args, err := q.Bind(map[string]string{"pid": strconv.FormatInt(pid, 10)})
-	if err != nil {
-		b.Fatal(err)
-	}
 	b.ResetTimer()
 	start := time.Now()
 	rows := 0
@@ -171,7 +166,7 @@ func BenchmarkTimeline(b *testing.B) {
 			b.Fatal(err)
 		}
 		c := &collectSink{}
-		if err := r.Query(context.Background(), q.Name, q.SQL, c, args...); err != nil {
+		if err := r.Timeline(context.Background(), TimelineOptions{Pid: pid}, c); err != nil {
 			b.Fatal(err)
 		}
 		rows = len(c.rows)

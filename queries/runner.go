@@ -49,6 +49,7 @@ type Runner struct {
 	arrow    *duckdb.Arrow
 	releases []func() // streams registered for the statement in flight
 	built    bool     // the process tables exist
+	hint     *rowHint // for the statement in flight (see Timeline)
 	closed   bool
 }
 
@@ -158,7 +159,11 @@ func (r *Runner) registerStreams(plans map[string]scanPlan) error {
 				project = p.project
 			}
 		}
-		rd := newScanReader(v.name, r.src, format.ScanOptions{Kinds: v.kinds}, sourceSchema(v.sourceName()), project)
+		var hint *rowHint
+		if v.name != lifecycleSource.name {
+			hint = r.hint
+		}
+		rd := newScanReader(v.name, r.src, format.ScanOptions{Kinds: v.kinds}, sourceSchema(v.sourceName()), project, hint)
 		release, err := r.arrow.RegisterView(rd, v.sourceName())
 		rd.Release() // the exported stream holds its own reference
 		if err != nil {
@@ -331,6 +336,11 @@ type ResultColumn struct {
 // labels errors (a named query's name, or "sql"); args bind $1.. or,
 // given as sql.Named, $name parameters.
 func (r *Runner) Query(ctx context.Context, name, text string, sink Sink, args ...any) error {
+	return r.queryHinted(ctx, name, text, sink, nil, args)
+}
+
+// queryHinted is Query with a row hint for the streams of this statement.
+func (r *Runner) queryHinted(ctx context.Context, name, text string, sink Sink, hint *rowHint, args []any) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
@@ -341,6 +351,8 @@ func (r *Runner) Query(ctx context.Context, name, text string, sink Sink, args .
 			return err
 		}
 	}
+	r.hint = hint
+	defer func() { r.hint = nil }()
 	return r.run(ctx, name, text, args, false, func() error { return r.query(ctx, name, text, sink, args) })
 }
 

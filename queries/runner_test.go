@@ -348,3 +348,36 @@ func TestAStatementWithoutAPlanReadsEveryColumn(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// TestTimelineMatchesTheNamedQuery: Runner.Timeline narrows the stream
+// to the subtree's pids and window; the answer must be the query's.
+func TestTimelineMatchesTheNamedQuery(t *testing.T) {
+	r := openSample(t, Options{})
+	cases := []struct {
+		name   string
+		opts   TimelineOptions
+		params map[string]string
+	}{
+		{"a whole subtree", TimelineOptions{Pid: 1000}, map[string]string{"pid": "1000"}},
+		{"a reused pid", TimelineOptions{Pid: 1001}, map[string]string{"pid": "1001"}},
+		{"a window", TimelineOptions{Pid: 1003, Since: 1795428002100000000, Until: 1795428002250000000},
+			map[string]string{"pid": "1003", "since": "1795428002100000000", "until": "1795428002250000000"}},
+		{"a process in a container", TimelineOptions{Pid: 710}, map[string]string{"pid": "710"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			want := runNamed(t, r, "timeline", c.params, OutputCSV)
+			var got bytes.Buffer
+			sink, _ := NewSink(OutputCSV, &got)
+			if err := r.Timeline(context.Background(), c.opts, sink); err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != string(want) {
+				t.Errorf("Timeline:\n%s\nnamed query:\n%s", got.String(), want)
+			}
+			if strings.Count(string(want), "\n") < 2 {
+				t.Errorf("empty timeline: %q", want)
+			}
+		})
+	}
+}

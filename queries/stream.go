@@ -85,6 +85,7 @@ type scanReader struct {
 	schema  *arrow.Schema
 	project []int // indices into sqlSchema; nil: every column
 	kinds   format.KindSet
+	hint    *rowHint
 
 	refs    atomic.Int64
 	started bool
@@ -102,7 +103,19 @@ type scanReader struct {
 	outSch  *arrow.Schema
 }
 
-func newScanReader(view string, src Source, opts format.ScanOptions, schema *arrow.Schema, project []int) *scanReader {
+// rowHint narrows the rows a statement can use, known before it runs
+// (the pids of a process subtree, a time window). Rows outside it are
+// dropped in the stream; the statement must select them away itself
+// too, so a hint only saves work, it never changes an answer.
+type rowHint struct {
+	pids         map[int32]bool // nil: any pid
+	since, until int64          // ns; 0: unbounded
+}
+
+func newScanReader(view string, src Source, opts format.ScanOptions, schema *arrow.Schema, project []int, hint *rowHint) *scanReader {
+	if hint != nil {
+		opts.Since, opts.Until = hint.since, hint.until
+	}
 	r := &scanReader{
 		view:    view,
 		src:     src,
@@ -110,6 +123,7 @@ func newScanReader(view string, src Source, opts format.ScanOptions, schema *arr
 		schema:  schema,
 		project: project,
 		kinds:   opts.Kinds,
+		hint:    hint,
 		batches: make(chan arrow.RecordBatch, 1),
 		scanErr: make(chan error, 1),
 		cancel:  make(chan struct{}),
@@ -237,7 +251,7 @@ func (r *scanReader) conform(b *format.Batch) (arrow.RecordBatch, error) {
 		}
 		r.mapping[src] = idx
 	}
-	rows, err := r.kindRows(rec, idx)
+	rows, err := r.selectRows(rec, idx)
 	if err != nil {
 		return nil, fmt.Errorf("segment %s batch %d: %w", b.Segment, b.Index, err)
 	}
@@ -306,6 +320,54 @@ func (r *scanReader) conform(b *format.Batch) (arrow.RecordBatch, error) {
 		taken[i] = t
 	}
 	return array.NewRecordBatch(r.outSch, taken, int64(len(rows))), nil
+}
+
+// selectRows returns the rows of rec of the wanted kinds and within the
+// hint; nil when every row is wanted.
+func (r *scanReader) selectRows(rec arrow.RecordBatch, idx []int) ([]int, error) {
+	rows, err := r.kindRows(rec, idx)
+	if err != nil || r.hint == nil {
+		return rows, err
+	}
+	var pids *array.Int32
+	if r.hint.pids != nil && idx[format.ColPid] >= 0 {
+		if pids, _ = rec.Column(idx[format.ColPid]).(*array.Int32); pids == nil {
+			return nil, fmt.Errorf("column pid is not int32")
+		}
+	}
+	var ts *array.Timestamp
+	if (r.hint.since != 0 || r.hint.until != 0) && idx[format.ColTs] >= 0 {
+		if ts, _ = rec.Column(idx[format.ColTs]).(*array.Timestamp); ts == nil {
+			return nil, fmt.Errorf("column ts is not a timestamp")
+		}
+	}
+	keep := func(i int) bool {
+		if pids != nil && (pids.IsNull(i) || !r.hint.pids[pids.Value(i)]) {
+			return false
+		}
+		if ts != nil {
+			t := int64(ts.Value(i))
+			if r.hint.since != 0 && t < r.hint.since || r.hint.until != 0 && t >= r.hint.until {
+				return false
+			}
+		}
+		return true
+	}
+	out := make([]int, 0, 64)
+	if rows == nil {
+		for i := 0; i < int(rec.NumRows()); i++ {
+			if keep(i) {
+				out = append(out, i)
+			}
+		}
+		return out, nil
+	}
+	for _, i := range rows {
+		if keep(i) {
+			out = append(out, i)
+		}
+	}
+	return out, nil
 }
 
 // kindRows returns the rows of rec whose kind is one of r.kinds; nil

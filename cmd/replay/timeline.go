@@ -4,7 +4,7 @@ package main
 
 import (
 	"errors"
-	"strconv"
+	"fmt"
 
 	"github.com/rewind-sh/rewind/queries"
 	"github.com/spf13/cobra"
@@ -25,8 +25,9 @@ func newTimelineCmd() *cobra.Command {
 		Short: "List, in order, everything a process and its descendants did",
 		Long: "timeline prints the execs, forks, exits, file opens and changes, network\n" +
 			"and security operations of every instance of the process --pid and of\n" +
-			"all its descendants, one line each with a summary. It is the named query\n" +
-			"timeline (rewind-replay query --show timeline).",
+			"all its descendants, one line each with a summary. It answers as the\n" +
+			"named query timeline (rewind-replay query --show timeline), reading only\n" +
+			"the subtree's rows of the recording.",
 		Example: "  rewind-replay timeline rec/ --pid 4242\n" +
 			"  rewind-replay timeline rec/ --pid 4242 --since 2026-11-23T14:02:00Z --until 2026-11-23T14:05:00Z -o csv",
 		Args: cobra.ExactArgs(1),
@@ -37,15 +38,22 @@ func newTimelineCmd() *cobra.Command {
 			if o.pid <= 0 {
 				return withCode(exitInvalid, errors.New("timeline needs --pid N (a positive process id)"))
 			}
-			params := map[string]string{"pid": strconv.FormatInt(o.pid, 10)}
-			if o.since != "" {
-				params["since"] = o.since
+			opts := queries.TimelineOptions{Pid: o.pid}
+			for _, t := range []struct {
+				flag, value string
+				dst         *int64
+			}{{"--since", o.since, &opts.Since}, {"--until", o.until, &opts.Until}} {
+				if t.value == "" {
+					continue
+				}
+				ns, err := queries.ParseTime(t.value)
+				if err != nil {
+					return withCode(exitInvalid, fmt.Errorf("%s: %w", t.flag, err))
+				}
+				*t.dst = ns
 			}
-			if o.until != "" {
-				params["until"] = o.until
-			}
-			q, _ := queries.Named("timeline")
-			if _, err := q.Bind(params); err != nil {
+			sink, err := queries.NewSink(o.output, cmd.OutOrStdout())
+			if err != nil {
 				return withCode(exitInvalid, err)
 			}
 			r, err := openRunner(cmd, args[0], queries.Options{})
@@ -53,7 +61,7 @@ func newTimelineCmd() *cobra.Command {
 				return err
 			}
 			defer r.Close()
-			return runNamed(cmd, r, "timeline", params, o.output)
+			return withCode(exitError, r.Timeline(ctxOf(cmd), opts, sink))
 		},
 	}
 	cmd.Flags().Int64Var(&o.pid, "pid", 0, "process at the top of the subtree (required)")
