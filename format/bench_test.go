@@ -136,6 +136,7 @@ func BenchmarkReader(b *testing.B) {
 	}{
 		{"all-columns", format.ScanOptions{}},
 		{"projected", format.ScanOptions{Columns: []format.ColumnID{format.ColTs, format.ColKind, format.ColPid}}},
+		{"projected-every-column", format.ScanOptions{Columns: allColumns()}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -162,6 +163,14 @@ func BenchmarkReader(b *testing.B) {
 			}
 		})
 	}
+}
+
+func allColumns() []format.ColumnID {
+	out := make([]format.ColumnID, format.NumColumns)
+	for i := range out {
+		out[i] = format.ColumnID(i)
+	}
+	return out
 }
 
 // BenchmarkReaderBaseline touches the same three fields of the same
