@@ -135,8 +135,15 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 				e.Flags&unix.O_CREAT != 0 && e.Ino != 0 && e.Dev == tmpDev && e.Fd == int32(e.Ret)
 		}},
 		{"chmod records the mode", func(e *Event) bool {
-			return e.Kind == KindFile && strings.HasPrefix(e.Syscall, "chmod") || e.Syscall == "fchmodat" &&
-				e.Path == rep.TempFile && e.Mode == 0o600
+			return e.Kind == KindFile && (e.Syscall == "chmod" || e.Syscall == "fchmodat") &&
+				e.Path == rep.TempFile && e.Mode == 0o600 && e.Ret == 0
+		}},
+		{"chown records the new owner and leaves the group unchanged", func(e *Event) bool {
+			return e.Kind == KindFile && (e.Syscall == "chown" || e.Syscall == "fchownat") &&
+				e.Path == rep.TempFile && e.NewUID == 65534 && e.NewGID == Unchanged && e.Ret == 0
+		}},
+		{"truncate records the length", func(e *Event) bool {
+			return e.Kind == KindFile && e.Syscall == "truncate" && e.Path == rep.TempFile && e.Len == 10 && e.Ret == 0
 		}},
 		{"rename records both paths", func(e *Event) bool {
 			return e.Kind == KindFile && strings.HasPrefix(e.Syscall, "rename") && e.Ret == 0 &&
@@ -160,6 +167,13 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 		{"accept returns the peer", func(e *Event) bool {
 			return e.Kind == KindNet && strings.HasPrefix(e.Syscall, "accept") && e.Ret >= 0 &&
 				e.Sport == uint16(rep.ListenPort) && e.Dport == uint16(rep.ClientPort) && e.Daddr == loopback
+		}},
+		{"a refused connect keeps the caller's destination", func(e *Event) bool {
+			return e.Kind == KindNet && e.Syscall == "connect" && e.Ret == -int64(unix.ECONNREFUSED) &&
+				e.Family == unix.AF_INET && e.Daddr == loopback && e.Dport == uint16(rep.ClosedPort)
+		}},
+		{"prctl records the option", func(e *Event) bool {
+			return e.Kind == KindSecurity && e.Syscall == "prctl" && e.Op == unix.PR_SET_NAME && e.Ret == 0
 		}},
 		{"bind and listen on the listener port", func(e *Event) bool {
 			return e.Kind == KindNet && e.Syscall == "listen" && e.Sport == uint16(rep.ListenPort)

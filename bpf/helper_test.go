@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -37,6 +38,7 @@ type helperReport struct {
 	UtsNsIno      uint64 `json:"uts_ns_ino"`
 	AbstractName  string `json:"abstract_name"`
 	UnixPath      string `json:"unix_path"`
+	ClosedPort    int    `json:"closed_port"`
 }
 
 // runHelper runs a workload scenario in this (child) process and prints a
@@ -124,6 +126,12 @@ func workload(dir string, rep *helperReport) error {
 	if err := os.Chmod(rep.TempFile, 0o600); err != nil {
 		return err
 	}
+	if err := os.Chown(rep.TempFile, 65534, -1); err != nil {
+		return err
+	}
+	if err := os.Truncate(rep.TempFile, 10); err != nil {
+		return err
+	}
 	rep.Renamed = rep.TempFile + ".renamed"
 	if err := os.Rename(rep.TempFile, rep.Renamed); err != nil {
 		return err
@@ -168,6 +176,27 @@ func workload(dir string, rep *helperReport) error {
 	c.Close()
 	if err := <-accepted; err != nil {
 		return err
+	}
+	// a refused connect: the address comes from the caller's sockaddr
+	closed, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	rep.ClosedPort = closed.Addr().(*net.TCPAddr).Port
+	closed.Close()
+	// a blocking connect, so that the kernel refuses it in the syscall
+	sfd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	err = unix.Connect(sfd, &unix.SockaddrInet4{Port: rep.ClosedPort, Addr: [4]byte{127, 0, 0, 1}})
+	unix.Close(sfd)
+	if err != unix.ECONNREFUSED {
+		return fmt.Errorf("connect to closed port %d: %v, want ECONNREFUSED", rep.ClosedPort, err)
+	}
+	// a thread renames itself
+	if err := unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("rewind-prctl\x00")[0])), 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl: %w", err)
 	}
 	// UDP with addresses: sendto and recvfrom
 	if err := udpExchange(rep); err != nil {
