@@ -12,7 +12,13 @@ import (
 // events per CPU and that the sequence numbers of the events that did
 // arrive have exactly that many gaps on each CPU.
 func TestDropsAreCounted(t *testing.T) {
-	tr := startTracer(t, Options{Dispatch: DispatchRaw, RingBytes: uint32(os.Getpagesize())})
+	for _, d := range []Dispatch{DispatchRaw, DispatchPerSyscall} {
+		t.Run(d.String(), func(t *testing.T) { testDrops(t, d) })
+	}
+}
+
+func testDrops(t *testing.T, d Dispatch) {
+	tr := startTracer(t, Options{Dispatch: d, RingBytes: uint32(os.Getpagesize())})
 	rep, err := runWorkload("storm")
 	if err != nil {
 		t.Fatal(err)
