@@ -5,7 +5,7 @@
  * The syscall part can run from the raw sys_enter/sys_exit tracepoints
  * (tp_btf, one program for every syscall, filtered by the interest map)
  * or from per-syscall tracepoints (attached only to the recorded calls);
- * the loader picks one, see dispatch.go for the measured costs. */
+ * the loader picks one, see dispatch_test.go for the measured costs. */
 #include "rewind_sched.h"
 #include "rewind_syscalls.h"
 
