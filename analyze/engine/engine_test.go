@@ -231,3 +231,42 @@ func TestTruncatedRecordingsGiveErrorsNotPanics(t *testing.T) {
 		t.Errorf("no cut replayed the drift alert")
 	}
 }
+
+func TestFileTablesAreKeptOnlyWhenARuleNeedsThem(t *testing.T) {
+	write := func(cond string) string {
+		p := filepath.Join(t.TempDir(), "r.yaml")
+		if err := os.WriteFile(p, []byte("- rule: r\n  desc: d\n  condition: "+cond+"\n  output: o %fd.name\n  priority: INFO\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name  string
+		files []string
+		want  bool
+	}{
+		{"open rules read the path from their own rows", []string{write("evt.type=openat and fd.name startswith /etc")}, false},
+		{"a socket rule reads addresses from its rows", []string{write("evt.type=connect and fd.sport=22")}, false},
+		{"mmap names its file by descriptor only", []string{write("evt.type=mmap and fd.name startswith /tmp")}, true},
+		{"a rule on every event type may meet such events", []string{write("evt.type!=openat and fd.num>=0")}, true},
+		{"rewind's sample rules", []string{ourRules}, false},
+	}
+	if _, err := os.Stat(stableRules); err == nil {
+		tests = append(tests, struct {
+			name  string
+			files []string
+			want  bool
+		}{"the upstream stable rules (their dup rule names types never recorded)", []string{stableRules}, false})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs, err := Load(tt.files, LoadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rs.trackFiles != tt.want {
+				t.Errorf("trackFiles = %v, want %v", rs.trackFiles, tt.want)
+			}
+		})
+	}
+}

@@ -61,6 +61,10 @@ type Ruleset struct {
 	Summary *Summary
 	// outputFields caches per-field formatters for output_fields.
 	outputFields map[*cond.CompiledRule][]outputField
+	// trackFiles says whether some rule reads fd.* fields on events whose
+	// rows do not describe their descriptor, so opened files must be
+	// remembered in the fd tables.
+	trackFiles bool
 }
 
 type outputField struct {
@@ -146,6 +150,7 @@ func Compile(rs *rule.Ruleset, files []string, opts LoadOptions) (*Ruleset, erro
 	if err := out.compileOutputFields(cat); err != nil {
 		return nil, err
 	}
+	out.trackFiles = needsFileTable(prog)
 	return out, nil
 }
 
@@ -204,6 +209,40 @@ func (r *Ruleset) compileOutputFields(cat cond.Catalog) error {
 		r.outputFields[cr] = ofs
 	}
 	return nil
+}
+
+// needsFileTable reports whether a rule reads fd.* fields (in its
+// condition or output) on an evt.type the recorder writes whose rows do
+// not carry their descriptor's path or addresses.
+func needsFileTable(p *cond.Program) bool {
+	var opaque []string
+	for _, t := range fields.EventTypes() {
+		if !fields.SelfDescribing(t) {
+			opaque = append(opaque, t)
+		}
+	}
+	for _, cr := range p.Rules {
+		names := cr.Condition.Fields
+		if cr.Output != nil {
+			names = append(names[:len(names):len(names)], cr.Output.FieldNames()...)
+		}
+		usesFD := false
+		for _, n := range names {
+			if strings.HasPrefix(n, "fd.") || strings.Contains(n, "(fd.") {
+				usesFD = true
+				break
+			}
+		}
+		if !usesFD {
+			continue
+		}
+		for _, t := range opaque {
+			if cr.Condition.Types.Has(t) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // jsonKindOf picks the JSON form of an output field from its catalog

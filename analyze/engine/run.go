@@ -111,6 +111,7 @@ type replay struct {
 
 func newReplay(rs *Ruleset, host string) *replay {
 	rp := &replay{rs: rs, table: state.NewTable()}
+	rp.table.TrackFiles = rs.trackFiles
 	rp.ev.Rows = &rp.rows
 	rp.ev.Table = rp.table
 	rp.ev.Hostname = host

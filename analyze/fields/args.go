@@ -25,7 +25,7 @@ func init() {
 	addParams([]string{"fd", "name", "flags", "mode", "dev", "ino"}, "open", "openat", "openat2", "creat")
 	addParams([]string{"res", "exe", "args", "tid", "pid", "ptid", "cwd", "comm", "env", "tty", "vpgid",
 		"loginuid", "flags", "cap_inheritable", "cap_permitted", "cap_effective", "exe_ino",
-		"exe_ino_ctime", "exe_ino_mtime", "uid", "trusted_exepath", "pgid", "gid", "filename"}, "execve", "execveat")
+		"exe_ino_ctime", "exe_ino_mtime", "uid", "trusted_exepath", "pgid", "gid", "filename"}, "execve", "execveat", "sched_process_exec")
 	addParams([]string{"res", "flags", "pid", "tid"}, "clone", "clone3", "fork", "vfork", "sched_process_fork")
 	addParams([]string{"status", "sig"}, "sched_process_exit", "exit", "exit_group")
 	addParams([]string{"res", "target", "linkpath"}, "symlink", "symlinkat")
@@ -33,7 +33,7 @@ func init() {
 	addParams([]string{"res", "path", "name", "flags"}, "unlink", "unlinkat")
 	addParams([]string{"res", "path", "mode"}, "mkdir", "mkdirat")
 	addParams([]string{"res", "path"}, "rmdir", "truncate", "utimes", "utimensat", "utime", "futimesat")
-	addParams([]string{"res", "filename", "mode", "fd"}, "chmod", "fchmod", "fchmodat")
+	addParams([]string{"res", "filename", "mode", "fd"}, "chmod", "fchmod", "fchmodat", "fchmodat2")
 	addParams([]string{"res", "path", "pathname", "uid", "gid", "fd"}, "chown", "lchown", "fchown", "fchownat")
 	addParams([]string{"res", "fd"}, "ftruncate")
 	addParams([]string{"fd", "domain", "type", "proto"}, "socket")

@@ -16,3 +16,11 @@ func TestEveryParameterOfEveryEventTypeHasARenderer(t *testing.T) {
 		}
 	}
 }
+
+func TestRecordedTypesHaveParameters(t *testing.T) {
+	for _, typ := range recordedTypes {
+		if _, ok := sysParams[typ]; !ok {
+			t.Errorf("recorded evt.type %s has no parameter table", typ)
+		}
+	}
+}

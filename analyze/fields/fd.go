@@ -33,6 +33,15 @@ func (e *Event) FD() *state.FD {
 		e.fd = state.FD{Num: int32(num), TypeChar: tc, Name: p, Flags: uint32(flags)}
 	case format.KindNet:
 		e.fd = e.netFD()
+	case format.KindFile:
+		// fd-based file calls (fchmod, fchown, ftruncate...) carry the
+		// kernel-resolved path of the descriptor in the row.
+		num, hasFd := e.i64(format.ColFd)
+		p, hasPath := e.str(format.ColPath)
+		if !hasFd || num < 0 || !hasPath {
+			return nil
+		}
+		e.fd = state.FD{Num: int32(num), TypeChar: 'f', Name: p}
 	default:
 		num, ok := argFd(e)
 		if !ok {

@@ -59,6 +59,13 @@ type Table struct {
 	// copies; reset per segment, whose dictionaries are cumulative.
 	dictCache map[format.ColumnID][]string
 
+	// TrackFiles records opened files in the fd tables (default true).
+	// Rows of the recorder's file calls carry the path of their
+	// descriptor, so only events that name a file by fd alone (mmap,
+	// setns, finit_module) need it; a replay whose rules read no fd.*
+	// field on such events turns it off and saves the work.
+	TrackFiles bool
+
 	// MaxFDs bounds each process's fd table: numbers below it are kept
 	// in direct slots, and at most MaxFDs higher ones in an overflow set
 	// (oldest evicted). MaxGrace bounds the exited set.
@@ -82,15 +89,16 @@ type Table struct {
 // NewTable returns an empty table with default bounds.
 func NewTable() *Table {
 	return &Table{
-		procs:     make(map[int32]*Process, 1024),
-		exited:    make(map[int32]*Process, 256),
-		users:     make(map[uint32]User),
-		groups:    make(map[uint32]string),
-		hashes:    make(map[ExeKey]Hash),
-		strs:      make(map[string]string, 1024),
-		dictCache: make(map[format.ColumnID][]string),
-		MaxFDs:    DefaultMaxFDs,
-		MaxGrace:  DefaultGrace,
+		procs:      make(map[int32]*Process, 1024),
+		exited:     make(map[int32]*Process, 256),
+		users:      make(map[uint32]User),
+		groups:     make(map[uint32]string),
+		hashes:     make(map[ExeKey]Hash),
+		strs:       make(map[string]string, 1024),
+		dictCache:  make(map[format.ColumnID][]string),
+		MaxFDs:     DefaultMaxFDs,
+		MaxGrace:   DefaultGrace,
+		TrackFiles: true,
 	}
 }
 

@@ -25,7 +25,7 @@ func (t *Table) trackFD(r *Rows, i int, kind format.Kind) *Process {
 	ret, _ := r.Int(format.ColRet, i)
 	switch kind {
 	case format.KindOpen:
-		if ret < 0 {
+		if ret < 0 || !t.TrackFiles {
 			return nil
 		}
 	case format.KindSecurity:
