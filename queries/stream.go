@@ -97,10 +97,13 @@ type scanReader struct {
 	cur     arrow.RecordBatch
 	err     error
 
-	// mapping caches, per distinct batch schema, the source column of
-	// each sqlSchema field (-1: absent, filled with nulls).
-	mapping map[*arrow.Schema][]int
-	outSch  *arrow.Schema
+	// mapping caches, for the last batch schema seen, the source column
+	// of each sqlSchema field (-1: absent, filled with nulls). Batches of
+	// a segment share a schema, and a projected scan makes an equal one
+	// per batch.
+	mapSchema *arrow.Schema
+	mapping   []int
+	outSch    *arrow.Schema
 }
 
 // rowHint narrows the rows a statement can use, known before it runs
@@ -116,6 +119,13 @@ func newScanReader(view string, src Source, opts format.ScanOptions, schema *arr
 	if hint != nil {
 		opts.Since, opts.Until = hint.since, hint.until
 	}
+	if project != nil {
+		// The recording decodes only these columns (and ts and kind).
+		opts.Columns = make([]format.ColumnID, len(project))
+		for i, c := range project {
+			opts.Columns[i] = format.ColumnID(c)
+		}
+	}
 	r := &scanReader{
 		view:    view,
 		src:     src,
@@ -127,7 +137,6 @@ func newScanReader(view string, src Source, opts format.ScanOptions, schema *arr
 		batches: make(chan arrow.RecordBatch, 1),
 		scanErr: make(chan error, 1),
 		cancel:  make(chan struct{}),
-		mapping: map[*arrow.Schema][]int{},
 	}
 	if project == nil {
 		r.project = make([]int, sqlSchema.NumFields())
@@ -235,8 +244,8 @@ func (r *scanReader) scan() {
 func (r *scanReader) conform(b *format.Batch) (arrow.RecordBatch, error) {
 	rec := b.Record
 	src := rec.Schema()
-	idx, ok := r.mapping[src]
-	if !ok {
+	idx := r.mapping
+	if r.mapSchema == nil || (r.mapSchema != src && !r.mapSchema.Equal(src)) {
 		idx = make([]int, sqlSchema.NumFields())
 		for i, f := range sqlSchema.Fields() {
 			idx[i] = -1
@@ -249,7 +258,7 @@ func (r *scanReader) conform(b *format.Batch) (arrow.RecordBatch, error) {
 				idx[i] = j[0]
 			}
 		}
-		r.mapping[src] = idx
+		r.mapSchema, r.mapping = src, idx
 	}
 	rows, err := r.selectRows(rec, idx)
 	if err != nil {
