@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -83,6 +84,10 @@ type Tracer struct {
 // Load checks that the kernel can run the programs, then loads them. It
 // does not attach them: call Attach.
 func Load(opts Options) (*Tracer, error) {
+	if runtime.GOARCH != "amd64" {
+		// The syscall numbers and pt_regs fields are x86_64's.
+		return nil, missing("rewind's eBPF programs on "+runtime.GOARCH+" (built for x86_64 only)", nil)
+	}
 	if os.Geteuid() != 0 {
 		return nil, ErrNotRoot
 	}
