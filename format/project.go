@@ -87,8 +87,12 @@ func (d *dictValues) array() arrow.Array {
 // with only the wanted columns loaded (ts and kind always are).
 func scanProjected(path string, cols []ColumnID, fn func(b *Batch) error) (err error) {
 	name := filepath.Base(path)
+	inCallback := false
 	defer func() {
 		if p := recover(); p != nil {
+			if inCallback { // the caller's bug, not the file's
+				panic(p)
+			}
 			err = fmt.Errorf("segment %s: malformed data: %v", name, p)
 		}
 	}()
@@ -148,7 +152,9 @@ func scanProjected(path string, cols []ColumnID, fn func(b *Batch) error) (err e
 			if err == nil {
 				err = b.resetProjected(name, index, rec)
 				if err == nil {
+					inCallback = true
 					err = fn(&b)
+					inCallback = false
 				}
 				rec.Release()
 				index++

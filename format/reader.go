@@ -217,7 +217,7 @@ type SegmentReadStats struct {
 }
 
 // readSegment calls fn with every record batch of the segment at path.
-func readSegment(path string, fn func(arrowRecord, int) error) error {
+func readSegment(path string, fn func(arrow.RecordBatch, int) error) error {
 	_, err := ReadSegment(path, fn)
 	return err
 }
@@ -228,10 +228,15 @@ func readSegment(path string, fn func(arrowRecord, int) error) error {
 // up to its last complete batch. Records are valid only during fn.
 func ReadSegment(path string, fn func(rec arrow.RecordBatch, index int) error) (st SegmentReadStats, err error) {
 	name := filepath.Base(path)
+	inCallback := false
 	defer func() {
 		// arrow-go checks most malformed input, but not all of it; a
-		// hostile file must still end in an error, not a crash.
+		// hostile file must still end in an error, not a crash. A panic
+		// in the caller's fn is the caller's bug and goes on up.
 		if p := recover(); p != nil {
+			if inCallback {
+				panic(p)
+			}
 			err = fmt.Errorf("segment %s: malformed data: %v", name, p)
 		}
 	}()
@@ -270,7 +275,10 @@ func ReadSegment(path string, fn func(rec arrow.RecordBatch, index int) error) (
 		idx := st.Batches
 		st.Batches++
 		st.Rows += rec.NumRows()
-		return fn(rec, idx)
+		inCallback = true
+		err := fn(rec, idx)
+		inCallback = false // not deferred: a panic must leave it set
+		return err
 	}
 	mem := newBudgetAllocator()
 	if footer {
@@ -397,6 +405,3 @@ func validateDictionary(d *array.Dictionary) error {
 	}
 	return nil
 }
-
-// arrowRecord is arrow.RecordBatch, named for brevity in callbacks.
-type arrowRecord = arrow.RecordBatch

@@ -238,3 +238,21 @@ func TestInfoCountsTheUnsealedSegment(t *testing.T) {
 		t.Errorf("start = %d, %v", start, err)
 	}
 }
+
+func TestACallbackPanicIsNotBlamedOnTheFile(t *testing.T) {
+	dir := writeRecording(t, 1, 3, WriterOptions{})
+	rec, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range []ScanOptions{{}, {Columns: []ColumnID{ColPid}}} {
+		func() {
+			defer func() {
+				if p := recover(); p != "caller bug" {
+					t.Errorf("recovered %v, want the callback's own panic", p)
+				}
+			}()
+			_ = rec.Scan(opts, func(*Batch) error { panic("caller bug") })
+		}()
+	}
+}
