@@ -18,7 +18,7 @@ import (
 const (
 	DefaultSegmentMaxBytes = 64 << 20
 	DefaultSegmentMaxAge   = 10 * time.Minute
-	DefaultBatchRows       = 65536
+	DefaultBatchRows       = 16384
 	DefaultBatchMaxAge     = time.Second
 )
 
