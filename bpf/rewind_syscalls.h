@@ -325,6 +325,10 @@ static __always_inline int on_sys_exit(__u32 nr, __s64 ret)
 	struct inflight in = *p;
 	if (in.nr != nr)
 		return 0;
+	/* -ERESTARTSYS and friends (512-516) never reach the caller: the
+	 * kernel restarts the call, which then enters and exits again. */
+	if (ret <= -512 && ret >= -516)
+		return 0;
 	switch (class) {
 	case CLASS_EXEC:
 		return do_exec_failed(nr, ret, in.args);
