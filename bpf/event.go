@@ -9,7 +9,7 @@ import (
 type Kind uint8
 
 // The kinds the kernel side produces. Their numbers are the kind codes of
-// the C programs (enum event_kind in rewind.bpf.c).
+// the C programs (enum event_kind in rewind_types.h).
 const (
 	KindInvalid  Kind = iota
 	KindExec          // sched_process_exec (Ret 0), or a failed execve/execveat (Ret < 0)
@@ -105,7 +105,7 @@ type Event struct {
 	UtsNs, IpcNs, UserNs       uint32
 	CgroupNs                   uint32
 	CgroupID                   uint64
-	Ret                        int64 // return value; negative errno on failure
+	Ret                        int64 // return value; negative errno on failure (restarted calls are not recorded)
 
 	// KindExec. Interpreter is the script path when the exec ran a #!
 	// script; ExePath is then the interpreter's path. A failed exec
