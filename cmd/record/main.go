@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -223,6 +224,33 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 	if err != nil {
 		return withCode(exitInvalid, err)
 	}
+	// Signals are taken from the start: loading the programs takes
+	// seconds, and SIGUSR1's default action would kill the process.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		// After the first signal, a second one kills at once (the default
+		// action), should the clean shutdown hang.
+		<-ctx.Done()
+		stop()
+	}()
+	var (
+		recorder    atomic.Pointer[capture.Recorder]
+		frozenEarly atomic.Bool
+	)
+	freeze := make(chan os.Signal, 1)
+	signal.Notify(freeze, syscall.SIGUSR1)
+	defer func() { signal.Stop(freeze); close(freeze) }()
+	go func() {
+		for range freeze {
+			frozenEarly.Store(true)
+			if rec := recorder.Load(); rec != nil {
+				rec.Writer().SetFrozen(true)
+			}
+			fmt.Fprintln(stderr, "rewind-record: retention frozen (SIGUSR1): no segment will be pruned from now on")
+		}
+	}()
+
 	if o.memoryLimit > 0 {
 		// The heap of a steady recorder is a few tens of MiB; the GC's
 		// default target of twice the live heap is what pushes the RSS
@@ -247,6 +275,10 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 		return withCode(exitError, err)
 	}
 	procfs.BootTimeNs = clock.OffsetNs
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "rewind-record: stopped before recording started; nothing written")
+		return nil
+	}
 	kernel := capture.NewBPF(tracer, reader)
 	rec, err := capture.NewRecorder(capture.Config{
 		Writer: format.WriterOptions{
@@ -271,28 +303,15 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 		return withCode(exitError, err)
 	}
 
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		// After the first signal, a second one kills at once (the default
-		// action), should the clean shutdown hang.
-		<-ctx.Done()
-		stop()
-	}()
+	recorder.Store(rec)
+	if frozenEarly.Load() {
+		rec.Writer().SetFrozen(true)
+	}
 	if o.duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.duration)
 		defer cancel()
 	}
-	freeze := make(chan os.Signal, 1)
-	signal.Notify(freeze, syscall.SIGUSR1)
-	defer signal.Stop(freeze)
-	go func() {
-		for range freeze {
-			rec.Writer().SetFrozen(true)
-			fmt.Fprintln(stderr, "rewind-record: retention frozen (SIGUSR1): no segment will be pruned from now on")
-		}
-	}()
 
 	if skipped := tracer.Skipped(); len(skipped) > 0 {
 		fmt.Fprintf(stderr, "rewind-record: this kernel has no tracepoint for %s; not recorded\n", strings.Join(skipped, ", "))
