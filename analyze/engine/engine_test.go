@@ -270,3 +270,21 @@ func TestFileTablesAreKeptOnlyWhenARuleNeedsThem(t *testing.T) {
 		})
 	}
 }
+
+func TestHashesRecordedAfterTheExecEnrichItsAlert(t *testing.T) {
+	rs, err := Load([]string{ourRules}, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if _, err := rs.Run(record(t, "drift"), RunOptions{}, func(a *Alert) error {
+		v, _ := a.Field("proc.exe.sha256")
+		got = append(got, v)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != "3c8727e019a42b444667a587b6001251becadabbb36bfed8087a92c18882d111" {
+		t.Errorf("sha256 in the drift alert = %q", got)
+	}
+}

@@ -50,6 +50,9 @@ func (r *Ruleset) Run(rec *format.Recording, opts RunOptions, emit func(*Alert) 
 		host = rec.Manifest.Host.Hostname
 	}
 	rp := newReplay(r, host)
+	if err := rp.prescanHashes(rec); err != nil {
+		return st, err
+	}
 	scan := format.ScanOptions{Since: opts.Since, Until: opts.Until, Columns: scanColumns(rec)}
 	err := rec.Scan(scan, func(b *format.Batch) error {
 		return rp.batch(b, opts, &st, emit)
@@ -95,6 +98,34 @@ func scanColumns(rec *format.Recording) []format.ColumnID {
 		}
 	}
 	return replayColumns
+}
+
+// hashColumns are what exe_hash rows carry.
+var hashColumns = []format.ColumnID{format.ColExeDev, format.ColExeIno, format.ColExeCtime,
+	format.ColExeMtime, format.ColExeSize, format.ColSha256, format.ColHashSource, format.ColHashError}
+
+// prescanHashes loads every exe_hash row of the recording before the
+// replay. The recorder hashes executables asynchronously, so a hash row
+// usually follows the exec it describes; since a hash belongs to a file
+// identity (device, inode, ctime, mtime, size), not to a moment, alerts
+// on that exec may already show it.
+func (rp *replay) prescanHashes(rec *format.Recording) error {
+	var rows state.Rows
+	opts := format.ScanOptions{Kinds: format.SetOf(format.KindExeHash)}
+	if scanColumns(rec) != nil {
+		opts.Columns = hashColumns
+	}
+	return rec.Scan(opts, func(b *format.Batch) error {
+		if err := rows.Reset(b.Record); err != nil {
+			return fmt.Errorf("segment %s: batch %d: %w", b.Segment, b.Index, err)
+		}
+		for i := 0; i < b.Len(); i++ {
+			if k := b.Kind(i); k == format.KindExeHash {
+				rp.table.Apply(&rows, i, k)
+			}
+		}
+		return nil
+	})
 }
 
 // replay is the state of one run.

@@ -2,8 +2,11 @@ package engine
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"testing"
+
+	"github.com/rewind-sh/rewind/format"
 )
 
 // TestSampleRuleTestsPass runs the committed rule tests in samples/tests
@@ -33,5 +36,58 @@ func TestSampleRuleTestsPass(t *testing.T) {
 				t.Errorf("%d tests ran:\n%s", len(res), out.String())
 			}
 		})
+	}
+}
+
+// TestDriftAlertCarriesTheTruthHash checks the whole chain on the real
+// drift recording: the alert on the dropped binary names the sha256 the
+// scenario computed itself while it ran.
+func TestDriftAlertCarriesTheTruthHash(t *testing.T) {
+	truthFile := "../../samples/recordings/drift.truth.json"
+	data, err := os.ReadFile(truthFile)
+	if err != nil {
+		t.Skipf("sample recordings not present: %v", err)
+	}
+	var truth struct {
+		Execs []struct {
+			Exe struct {
+				Path   string `json:"path"`
+				Sha256 string `json:"sha256"`
+			} `json:"exe"`
+		} `json:"execs"`
+	}
+	if err := json.Unmarshal(data, &truth); err != nil {
+		t.Fatalf("%s: %v", truthFile, err)
+	}
+	want := map[string]string{}
+	for _, e := range truth.Execs {
+		if e.Exe.Sha256 != "" {
+			want[e.Exe.Path] = e.Exe.Sha256
+		}
+	}
+	rs, err := Load([]string{ourRules}, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := format.Open("../../samples/recordings/drift")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	if _, err := rs.Run(rec, RunOptions{}, func(a *Alert) error {
+		exe, _ := a.Field("proc.exepath")
+		sum, _ := a.Field("proc.exe.sha256")
+		if w, ok := want[exe]; ok {
+			checked++
+			if sum != w {
+				t.Errorf("%s: alert sha256 %s, truth %s", exe, sum, w)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if checked == 0 {
+		t.Errorf("no alert named an executable of the truth file %v", want)
 	}
 }

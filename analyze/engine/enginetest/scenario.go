@@ -144,10 +144,16 @@ var scenarios = map[string]func(b *builder){
 		b.evs = append(b.evs, e)
 		changed := e.Ts
 		b.exit(chmod)
+		var id format.Event
 		p := b.spawn("/tmp/rewind-drift/payload", []string{"/tmp/rewind-drift/payload"}, func(e *format.Event) {
 			e.ExeCtime, e.ExeMtime, e.ExeUID, e.ExeWritable = changed, changed-2*ms, 1000, true
+			id = *e
 		})
 		b.exit(p)
+		// The recorder hashes asynchronously: the hash row comes later.
+		b.evs = append(b.evs, format.Event{Ts: b.tick(ms), Kind: format.KindExeHash, ExeDev: id.ExeDev, ExeIno: id.ExeIno,
+			ExeCtime: id.ExeCtime, ExeMtime: id.ExeMtime, ExeSize: id.ExeSize, HashSource: "path",
+			Sha256: "3c8727e019a42b444667a587b6001251becadabbb36bfed8087a92c18882d111"})
 	},
 	"memfd": func(b *builder) {
 		loader := b.spawn("/tmp/rewind-memfd/loader", []string{"loader"}, nil)
