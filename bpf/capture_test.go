@@ -172,6 +172,14 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 			return e.Kind == KindNet && e.Syscall == "connect" && e.Ret == -int64(unix.ECONNREFUSED) &&
 				e.Family == unix.AF_INET && e.Daddr == loopback && e.Dport == uint16(rep.ClosedPort)
 		}},
+		{"ptrace records the request and the tracee", func(e *Event) bool {
+			return e.Kind == KindSecurity && e.Syscall == "ptrace" && e.Op == unix.PTRACE_ATTACH &&
+				e.TargetPid == int32(rep.TracedPid) && e.Ret == 0
+		}},
+		{"process_vm_writev records the target and the bytes written", func(e *Event) bool {
+			return e.Kind == KindSecurity && e.Syscall == "process_vm_writev" && e.TargetPid == int32(rep.Pid) &&
+				e.Len == 6 && e.Ret == 6
+		}},
 		{"prctl records the option", func(e *Event) bool {
 			return e.Kind == KindSecurity && e.Syscall == "prctl" && e.Op == unix.PR_SET_NAME && e.Ret == 0
 		}},

@@ -39,6 +39,7 @@ type helperReport struct {
 	AbstractName  string `json:"abstract_name"`
 	UnixPath      string `json:"unix_path"`
 	ClosedPort    int    `json:"closed_port"`
+	TracedPid     int    `json:"traced_pid"`
 }
 
 // runHelper runs a workload scenario in this (child) process and prints a
@@ -194,6 +195,10 @@ func workload(dir string, rep *helperReport) error {
 	if err != unix.ECONNREFUSED {
 		return fmt.Errorf("connect to closed port %d: %v, want ECONNREFUSED", rep.ClosedPort, err)
 	}
+	// ptrace a child, and write into memory through process_vm_writev
+	if err := ptraceAndPoke(rep); err != nil {
+		return err
+	}
 	// a thread renames itself
 	if err := unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("rewind-prctl\x00")[0])), 0, 0, 0); err != nil {
 		return fmt.Errorf("prctl: %w", err)
@@ -262,6 +267,38 @@ func unshareAndReturn(rep *helperReport) error {
 	}
 	if err := unix.Setns(fd, unix.CLONE_NEWUTS); err != nil {
 		return fmt.Errorf("setns: %w", err)
+	}
+	return nil
+}
+
+func ptraceAndPoke(rep *helperReport) error {
+	child := exec.Command("/bin/sleep", "5")
+	if err := child.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		child.Process.Kill()
+		child.Wait()
+	}()
+	rep.TracedPid = child.Process.Pid
+	runtime.LockOSThread() // ptrace requests belong to the tracing thread
+	defer runtime.UnlockOSThread()
+	if err := unix.PtraceAttach(rep.TracedPid); err != nil {
+		return fmt.Errorf("ptrace attach: %w", err)
+	}
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(rep.TracedPid, &ws, 0, nil); err != nil {
+		return fmt.Errorf("wait for the tracee: %w", err)
+	}
+	if err := unix.PtraceDetach(rep.TracedPid); err != nil {
+		return fmt.Errorf("ptrace detach: %w", err)
+	}
+	src, dst := []byte("rewind"), make([]byte, 6)
+	n, err := unix.ProcessVMWritev(os.Getpid(),
+		[]unix.Iovec{{Base: &src[0], Len: uint64(len(src))}},
+		[]unix.RemoteIovec{{Base: uintptr(unsafe.Pointer(&dst[0])), Len: len(dst)}}, 0)
+	if err != nil || n != len(src) || string(dst) != "rewind" {
+		return fmt.Errorf("process_vm_writev: %d, %v, %q", n, err, dst)
 	}
 	return nil
 }
