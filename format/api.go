@@ -28,12 +28,16 @@ type WriterOptions struct {
 	// 64 MiB and 10 min).
 	SegmentMaxBytes int64
 	SegmentMaxAge   time.Duration
-	// MaxTotalBytes and MaxAge prune the oldest segments (ring mode);
+	// MaxTotalBytes and MaxAge prune the oldest sealed segments (ring
+	// mode) at each rotation: while the sealed total exceeds
+	// MaxTotalBytes, or while the oldest was closed more than MaxAge ago.
 	// 0 keeps everything. A frozen writer prunes nothing.
 	MaxTotalBytes int64
 	MaxAge        time.Duration
 	// BatchRows and BatchMaxAge bound a record batch (defaults 16384 rows
-	// and 1 s); a batch is the most a crash can lose.
+	// and 1 s); a batch is the most a crash can lose. The age is the span
+	// of the batch's event times (plus a wall-clock check every 1024
+	// rows), so a batch is written when the next event shows it is due.
 	BatchRows   int
 	BatchMaxAge time.Duration
 	// Keyframe is called at the start of every segment and appends the
@@ -48,9 +52,9 @@ type WriterOptions struct {
 type Stats struct {
 	Events       uint64
 	EventsByKind map[Kind]uint64
-	Bytes        int64 // bytes of closed and current segments on disk
-	Segments     int
-	Pruned       int
+	Bytes        int64 // bytes of unpruned segments on disk, the current one included
+	Segments     int   // segments started, the current one included
+	Pruned       int   // segments removed by retention
 }
 
 // Recording is an opened recording directory, read-only. It is safe for
