@@ -114,6 +114,10 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 			return e.Kind == KindSecurity && e.Syscall == "mmap" && e.Prot&unix.PROT_EXEC != 0 &&
 				e.Flags&unix.MAP_ANON != 0 && e.Len == 4096 && e.Addr != 0 && e.Ret == int64(e.Addr)
 		}},
+		{"mprotect to executable on anonymous memory is recorded", func(e *Event) bool {
+			return e.Kind == KindSecurity && e.Syscall == "mprotect" && e.Addr == rep.AnonAddr &&
+				e.Prot == unix.PROT_READ|unix.PROT_EXEC && e.Len == 4096 && e.Ret == 0
+		}},
 		{"socket records family and type", func(e *Event) bool {
 			return e.Kind == KindNet && e.Syscall == "socket" && e.Family == unix.AF_INET && e.SockType == unix.SOCK_STREAM && e.Ret >= 0
 		}},
@@ -232,6 +236,9 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 	}
 	// Events that must not be there.
 	forbidden := []expectation{
+		{"mprotect to executable on a file mapping", func(e *Event) bool {
+			return e.Kind == KindSecurity && e.Syscall == "mprotect" && e.Addr == rep.FileAddr
+		}},
 		{"a signal to another thread of the same process (Go's preemption)", func(e *Event) bool {
 			return e.Kind == KindSecurity && e.Syscall == "tgkill" && e.TargetPid == e.Pid
 		}},

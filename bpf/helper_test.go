@@ -40,6 +40,8 @@ type helperReport struct {
 	UnixPath      string `json:"unix_path"`
 	ClosedPort    int    `json:"closed_port"`
 	TracedPid     int    `json:"traced_pid"`
+	AnonAddr      uint64 `json:"anon_addr"`
+	FileAddr      uint64 `json:"file_addr"`
 }
 
 // runHelper runs a workload scenario in this (child) process and prints a
@@ -105,6 +107,9 @@ func workload(dir string, rep *helperReport) error {
 		return fmt.Errorf("mmap: %w", err)
 	}
 	unix.Munmap(mem)
+	if err := mprotectExec(rep); err != nil {
+		return err
+	}
 	// a failed exec
 	if err := exec.Command("/nonexistent/rewind-missing").Run(); err == nil {
 		return fmt.Errorf("exec of a missing file succeeded")
@@ -267,6 +272,34 @@ func unshareAndReturn(rep *helperReport) error {
 	}
 	if err := unix.Setns(fd, unix.CLONE_NEWUTS); err != nil {
 		return fmt.Errorf("setns: %w", err)
+	}
+	return nil
+}
+
+// mprotectExec makes an anonymous and a file-backed mapping executable.
+func mprotectExec(rep *helperReport) error {
+	anon, err := unix.Mmap(-1, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
+	if err != nil {
+		return err
+	}
+	defer unix.Munmap(anon)
+	rep.AnonAddr = uint64(uintptr(unsafe.Pointer(&anon[0])))
+	if err := unix.Mprotect(anon, unix.PROT_READ|unix.PROT_EXEC); err != nil {
+		return fmt.Errorf("mprotect anonymous: %w", err)
+	}
+	f, err := os.Open("/bin/true")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	file, err := unix.Mmap(int(f.Fd()), 0, 4096, unix.PROT_READ, unix.MAP_PRIVATE)
+	if err != nil {
+		return err
+	}
+	defer unix.Munmap(file)
+	rep.FileAddr = uint64(uintptr(unsafe.Pointer(&file[0])))
+	if err := unix.Mprotect(file, unix.PROT_READ|unix.PROT_EXEC); err != nil {
+		return fmt.Errorf("mprotect file-backed: %w", err)
 	}
 	return nil
 }

@@ -170,6 +170,7 @@ func probeFeatures() error {
 		{asm.FnGetCurrentTaskBtf, "helper bpf_get_current_task_btf (Linux 5.11)"},
 		{asm.FnRingbufQuery, "helper bpf_ringbuf_query (Linux 5.8)"},
 		{asm.FnTaskStorageGet, "helper bpf_task_storage_get (Linux 5.11)"},
+		{asm.FnFindVma, "helper bpf_find_vma (Linux 5.17)"},
 		{asm.FnProbeReadUserStr, "helper bpf_probe_read_user_str (Linux 5.5)"},
 	} {
 		if err := features.HaveProgramHelper(ebpf.TracePoint, h.fn); err != nil {

@@ -5,8 +5,34 @@
 #define NSFS_MAGIC 0x6e736673
 #define PID_FS_MAGIC 0x50494446
 
+struct vma_query {
+	bool file_backed;
+};
+
+static long vma_check(struct task_struct *task, struct vm_area_struct *vma, struct vma_query *q)
+{
+	q->file_backed = vma->vm_file != NULL;
+	return 0;
+}
+
+/* Whether the mapping at addr is backed by a file. Unknown (the lookup
+ * found nothing or could not take the mm lock) counts as anonymous, so
+ * that the event is kept. */
+static __always_inline bool file_backed(__u64 addr)
+{
+	struct vma_query q = {};
+	if (bpf_find_vma(bpf_get_current_task_btf(), addr, vma_check, &q, 0) < 0)
+		return false;
+	return q.file_backed;
+}
+
 static __noinline int do_security(__u32 nr, __s64 ret, const __u64 *args)
 {
+	/* mprotect to PROT_EXEC is recorded on anonymous memory (JITs,
+	 * unpacked payloads), not on file mappings; a refused one always. */
+	if (nr == NR_MPROTECT && ret == 0 && file_backed(args[0]))
+		return 0;
+
 	struct scratch *s = begin_event(SLOT_SYSCALL, KIND_SECURITY, nr, ret, sizeof(struct sec_body));
 	if (!s)
 		return 0;
