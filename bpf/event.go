@@ -76,7 +76,7 @@ const Unchanged = ^uint32(0)
 //	bpf           Op (command)
 //	memfd_create  PathRaw (name, without "memfd:"), Flags, Fd
 //	mmap          Addr, Len, Prot, Flags, Fd; only PROT_EXEC|MAP_ANONYMOUS
-//	mprotect      Addr, Len, Prot; only with PROT_EXEC
+//	mprotect      Addr, Len, Prot; only with PROT_EXEC on anonymous memory
 //
 // Event is one decoded kernel event. Which fields are meaningful depends
 // on Kind (see the groups below); the rest are zero. Device numbers use
