@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -84,7 +85,7 @@ func (r *HashResult) Event() format.Event {
 
 // HasherOptions configure a Hasher; zero values pick the defaults.
 type HasherOptions struct {
-	Workers  int   // default 2
+	Workers  int   // default: a quarter of the CPUs, 1 to 4
 	QueueLen int   // jobs waiting for a worker, each holding an open file; default 256
 	MaxSize  int64 // files larger than this are not hashed; default 256 MiB
 	MaxCache int   // identities remembered; default 65536
@@ -129,7 +130,9 @@ type hashJob struct {
 // NewHasher starts the workers.
 func NewHasher(opts HasherOptions) *Hasher {
 	if opts.Workers <= 0 {
-		opts.Workers = 2
+		// Hashing competes with the writer for CPU; most of it happens
+		// at the first keyframe, and pinned files can wait their turn.
+		opts.Workers = min(max(runtime.NumCPU()/4, 1), 4)
 	}
 	if opts.QueueLen <= 0 {
 		opts.QueueLen = 256

@@ -112,7 +112,7 @@ func newRootCmd(stderr io.Writer) *cobra.Command {
 	f.BoolVar(&o.includeSelf, "include-self", false, "also record the recorder's own activity")
 	f.Var(&o.ringSize, "ring-size", "kernel ring buffer size (a power of two)")
 	f.Var(&o.hashMaxSize, "hash-max-size", "executables larger than this are not hashed")
-	f.IntVar(&o.hashWorkers, "hash-workers", 2, "goroutines hashing executables")
+	f.IntVar(&o.hashWorkers, "hash-workers", 0, "goroutines hashing executables (0: a quarter of the CPUs, 1 to 4)")
 	f.Var(&o.memoryLimit, "memory-limit", "soft limit of the Go heap (the GC works harder near it; 0: no limit)")
 	f.IntVar(&o.queueBatches, "queue-batches", 16, "batches of 256 events buffered between the ring reader and the writer (about 240 KiB each when full)")
 	f.StringVar(&o.dispatch, "dispatch", "default", "how syscalls are hooked: default, raw (one program on every syscall) or per-syscall (tracepoints of the recorded calls)")
@@ -189,8 +189,8 @@ func (o *options) validate() (format.KindSet, *capture.Redactor, error) {
 		return 0, nil, fmt.Errorf("--max-size %s is smaller than one segment (--segment-size %s)", o.maxSize.String(), o.segmentSize.String())
 	case o.ringSize <= 0 || o.ringSize > 1<<30 || o.ringSize&(o.ringSize-1) != 0:
 		return 0, nil, fmt.Errorf("--ring-size %s: want a power of two up to 1GiB", o.ringSize.String())
-	case o.hashWorkers < 1 || o.queueBatches < 1:
-		return 0, nil, errors.New("--hash-workers and --queue-batches must be at least 1")
+	case o.hashWorkers < 0 || o.queueBatches < 1:
+		return 0, nil, errors.New("--hash-workers must be 0 (automatic) or more and --queue-batches at least 1")
 	case len(o.env) > 8:
 		return 0, nil, fmt.Errorf("--env: %d selectors, at most 8", len(o.env))
 	}
