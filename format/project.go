@@ -64,6 +64,10 @@ type projector struct {
 	want  [NumColumns]bool
 	dicts map[int64]*dictValues
 	body  []byte
+	// held counts decompressed bytes held at once (the batch being
+	// built and the dictionaries), bounded like the full reader's.
+	held     int64
+	dictHeld int64
 }
 
 // dictValues accumulates a dictionary and its deltas as Go memory.
@@ -141,6 +145,7 @@ func scanProjected(path string, cols []ColumnID, fn func(b *Batch) error) (err e
 		if err != nil {
 			return err
 		}
+		p.held = p.dictHeld // what the previous message built is released
 		switch kind {
 		case fbHeaderSchema:
 			err = p.checkSchema(meta)
@@ -289,9 +294,10 @@ func (p *projector) buffer(rb fbTable, body []byte, i int) (*memory.Buffer, erro
 	if size == -1 {
 		return memory.NewBufferBytes(append([]byte(nil), raw[8:]...)), nil
 	}
-	if size < 0 || size > maxReadMemory {
-		return nil, fmt.Errorf("segment %s: %w: buffer %d claims %d bytes", p.name, errMalformed, i, size)
+	if size < 0 || p.held+size > maxReadMemory {
+		return nil, fmt.Errorf("segment %s: %w: buffer %d claims %d bytes", p.name, errReadBudget, i, size)
 	}
+	p.held += size
 	out, err := p.dec.DecodeAll(raw[8:], make([]byte, 0, size))
 	if err != nil || int64(len(out)) != size {
 		return nil, fmt.Errorf("segment %s: buffer %d: %w", p.name, i, fmt.Errorf("%w: decompressed %d bytes, want %d: %v", errMalformed, len(out), size, err))
@@ -392,6 +398,7 @@ func (p *projector) readDictionary(meta, body []byte) error {
 		p.dicts[id] = d
 	}
 	s := arr.(*array.String)
+	p.dictHeld += int64(len(s.ValueBytes()) + 4*s.Len())
 	for i := 0; i < s.Len(); i++ {
 		d.data = append(d.data, s.Value(i)...)
 		d.offsets = append(d.offsets, int32(len(d.data)))
