@@ -247,6 +247,10 @@ func (f *tailFields) has(id rewindFieldId) bool { return f.byID[id] != 0 }
 func (f *tailFields) resolve(rawID, baseID rewindFieldId) string {
 	raw := f.str(rawID)
 	if raw == "" {
+		// an empty path names the dirfd itself (AT_EMPTY_PATH)
+		if f.has(rawID) && f.has(baseID) {
+			return f.str(baseID)
+		}
 		return ""
 	}
 	if strings.HasPrefix(raw, "/") {

@@ -83,6 +83,13 @@ func goldenRecords() map[string][]byte {
 	)
 
 	h = testHeader()
+	h.SyscallNr = 260
+	recs["fchownat_of_an_empty_path_acts_on_the_dirfd"] = encodeRecord(KindFile, h, &rewindFileBody{Fd: -1, NewUid: 0, NewGid: Unchanged, Flags: 0x1000},
+		testField{rewindFieldIdFIELD_PATH_RAW, 0, ""},
+		testField{rewindFieldIdFIELD_PATH_BASE, rewindFieldFlagFIELD_COMPONENTS, components("etc", "shadow")},
+	)
+
+	h = testHeader()
 	h.SyscallNr = 88
 	recs["symlink_keeps_its_content_raw"] = encodeRecord(KindFile, h, &rewindFileBody{Fd: -1, NewUid: Unchanged, NewGid: Unchanged},
 		testField{rewindFieldIdFIELD_PATH_RAW, 0, "/etc/shadow"},

@@ -195,9 +195,10 @@ static __always_inline __u32 put_cwd(struct scratch *s, __u32 off, __u8 id)
 	return put_dentry_path(s, off, id, p.dentry, p.mnt);
 }
 
-/* A user path argument (ids packs the raw and base field ids): the raw string, and when it is relative, the
- * directory it is relative to (dirfd's file, or the cwd), so user space
- * can resolve it without trusting a later look at the filesystem. */
+/* A user path argument: the raw string, and when it is relative (or
+ * empty, as with AT_EMPTY_PATH), the directory it is relative to (dirfd's
+ * file, or the cwd), so user space can resolve it without trusting a
+ * later look at the filesystem. ids packs the raw and base field ids. */
 #define IDS(raw, base) ((raw) | ((base) << 8))
 
 static __noinline __u32 put_path_arg(struct scratch *s, __u32 off, __u32 ids, const char *uptr, long dirfd)
