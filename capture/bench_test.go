@@ -2,6 +2,8 @@ package capture
 
 import (
 	"context"
+	"crypto/sha256"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/rewind-sh/rewind/bpf"
 	"github.com/rewind-sh/rewind/format"
+	"golang.org/x/sys/unix"
 )
 
 // benchEvents are typical kernel events: mostly opens, some net and
@@ -184,4 +187,60 @@ func BenchmarkPipelineBaseline(b *testing.B) {
 	b.StopTimer()
 	reportRate(b, b.N)
 	b.ReportMetric(float64(dirBytes(b, dir))/float64(b.N), "bytes/event")
+}
+
+// benchFile writes a 4 MiB file, about the size of a typical binary.
+func benchFile(b *testing.B) (string, ExeIdentity) {
+	path := filepath.Join(b.TempDir(), "exe")
+	data := make([]byte, 4<<20)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	if err := os.WriteFile(path, data, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		b.Fatal(err)
+	}
+	return path, identityOf(&st)
+}
+
+// BenchmarkHashFile is the hasher's work per file: identity checks
+// before and after, and the sha256.
+func BenchmarkHashFile(b *testing.B) {
+	path, id := benchFile(b)
+	h := &Hasher{opts: HasherOptions{MaxSize: DefaultHashMaxSize}}
+	buf := make([]byte, 128<<10)
+	b.SetBytes(id.Size)
+	for b.Loop() {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r, _ := h.hashFile(f, id, HashFromPath, true, buf); r.Sha256 == "" {
+			b.Fatalf("not hashed: %+v", r)
+		}
+		f.Close()
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "files/s")
+}
+
+// BenchmarkHashFileBaseline is a bare sha256 of the same file.
+func BenchmarkHashFileBaseline(b *testing.B) {
+	path, id := benchFile(b)
+	buf := make([]byte, 128<<10)
+	b.SetBytes(id.Size)
+	for b.Loop() {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sum := sha256.New()
+		if _, err := io.CopyBuffer(sum, f, buf); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "files/s")
 }
