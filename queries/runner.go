@@ -49,6 +49,7 @@ type Runner struct {
 	arrow    *duckdb.Arrow
 	releases []func() // streams registered for the statement in flight
 	built    bool     // the process tables exist
+	execs    bool     // the execs table exists
 	hint     *rowHint // for the statement in flight (see Timeline)
 	closed   bool
 }
@@ -285,8 +286,26 @@ func needsStreams(text string) bool {
 	return strings.Contains(lower, "_rec_")
 }
 
-// needsTables reports whether text may read a derived table. A word
-// match is enough: building when not needed only costs time.
+// ensureTables builds the derived tables text may read. A word match is
+// enough: building when not needed only costs time.
+func (r *Runner) ensureTables(ctx context.Context, text string) error {
+	if !needsTables(text) {
+		return nil
+	}
+	if err := r.buildTables(ctx); err != nil {
+		return err
+	}
+	if r.execs || !containsWord(strings.ToLower(text), "execs") {
+		return nil
+	}
+	if _, err := r.conn.ExecContext(ctx, execsSQL()); err != nil {
+		return fmt.Errorf("build table execs: %w", err)
+	}
+	r.execs = true
+	return nil
+}
+
+// needsTables reports whether text may read a derived table.
 func needsTables(text string) bool {
 	lower := strings.ToLower(text)
 	for _, t := range derivedTables {
@@ -346,10 +365,8 @@ func (r *Runner) queryHinted(ctx context.Context, name, text string, sink Sink, 
 	if r.closed {
 		return errors.New("query runner is closed")
 	}
-	if needsTables(text) {
-		if err := r.buildTables(ctx); err != nil {
-			return err
-		}
+	if err := r.ensureTables(ctx, text); err != nil {
+		return err
 	}
 	r.hint = hint
 	defer func() { r.hint = nil }()
@@ -404,10 +421,8 @@ func (r *Runner) exec(ctx context.Context, name, text string, single bool, args 
 	if r.closed {
 		return errors.New("query runner is closed")
 	}
-	if needsTables(text) {
-		if err := r.buildTables(ctx); err != nil {
-			return err
-		}
+	if err := r.ensureTables(ctx, text); err != nil {
+		return err
 	}
 	return r.run(ctx, name, text, args, single, func() error {
 		if _, err := r.conn.ExecContext(ctx, text, args...); err != nil {

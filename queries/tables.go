@@ -45,12 +45,11 @@ func stripComments(s string) string {
 
 // tableStatements builds hashes, users, groups and the process
 // instances (setup/tables.sql); finishStatements the rest once
-// inheritImages has run.
+// inheritImages has run, but for execs, which is built on first use
+// (execsSQL): the tree and the timeline do not need it.
 func tableStatements() []string { return statements("tables.sql") }
 
-func finishStatements() []string {
-	return append(statements("finish.sql"), execsSQL())
-}
+func finishStatements() []string { return statements("finish.sql") }
 
 // execsSQL selects every column an exec row fills (from format.Columns)
 // and adds the process instance, the hash and the user names.
