@@ -88,11 +88,11 @@ func writeFields(w io.Writer, output string) error {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "FIELD\tTYPE\tKINDS\tAVAILABLE\tDESCRIPTION")
 		for _, r := range rows {
-			avail := "yes"
+			avail, desc := "yes", r.Description
 			if !r.Available {
-				avail = "no: " + r.Reason
+				avail, desc = "no", "("+r.Reason+") "+desc
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Type, strings.Join(r.Kinds, ","), avail, r.Description)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Type, strings.Join(r.Kinds, ","), avail, desc)
 		}
 		return tw.Flush()
 	}
