@@ -140,6 +140,24 @@ func TestTestCommand(t *testing.T) {
 			t.Errorf("code %d output:\n%s", code, out)
 		}
 	})
+	t.Run("a missing recording is invalid input", func(t *testing.T) {
+		_, errOut, code := execute(t, "test", fixtures+"/missing_recording.yaml")
+		if code != exitInvalid || !strings.Contains(errOut, `missing_recording.yaml:4: test "the recording does not exist"`) {
+			t.Errorf("code %d stderr:\n%s", code, errOut)
+		}
+	})
+	t.Run("invalid rules are invalid input", func(t *testing.T) {
+		tf := filepath.Join(t.TempDir(), "t.yaml")
+		rules, _ := filepath.Abs(fixtures + "/bad_rules.yaml")
+		rec, _ := filepath.Abs(fixtures + "/recordings/benign")
+		if err := os.WriteFile(tf, []byte("rule_files: ["+rules+"]\ntests:\n  - name: a\n    recording: "+rec+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, errOut, code := execute(t, "test", tf)
+		if code != exitInvalid || !strings.Contains(errOut, "bad_rules.yaml:3:") {
+			t.Errorf("code %d stderr:\n%s", code, errOut)
+		}
+	})
 	t.Run("an unknown key is invalid input", func(t *testing.T) {
 		_, errOut, code := execute(t, "test", fixtures+"/unknown_key.yaml")
 		if code != exitInvalid || !strings.Contains(errOut, "unknown_key.yaml:6: unknown key expected_alert") {
