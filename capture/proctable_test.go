@@ -36,6 +36,12 @@ func TestProcessTableFollowsForkExecExit(t *testing.T) {
 		t.Errorf("CLONE_PARENT child has ppid %d, want the caller's parent 1", got)
 	}
 
+	tab.Fork(&format.Event{Kind: format.KindFork, Pid: 100, ChildPid: 400, CloneFlags: cloneNewPid | 17, StartTs: 9600, PidnsInitStartTs: 9600})
+	if r := tab.Lookup(400); r.Vpid != 1 || r.Null.Has(format.ColVpid) || r.PidnsInitStartTs != 9600 {
+		t.Errorf("the child in a new pid namespace: %+v; want vpid 1, its own start as the namespace's init", r)
+	}
+	tab.Exit(400, true)
+
 	tab.Exec(&format.Event{Kind: format.KindExec, Syscall: "execve", Pid: 200, Tid: 200, Ppid: 100, Vpid: 200, Comm: "curl",
 		ExePath: "/usr/bin/curl", ExeIno: 42, Argv: []string{"curl", "x"}, Seq: 9, CPU: 1})
 	row := tab.Lookup(200)
