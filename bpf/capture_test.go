@@ -91,8 +91,11 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 	realTrue, _ := filepath.EvalSymlinks("/bin/true")
 	loopback := netip.MustParseAddr("127.0.0.1")
 	var trueIno, trueDev uint64
+	var trueCtime, trueMtime int64
 	if st, err := os.Stat("/bin/true"); err == nil {
-		trueIno, trueDev = st.Sys().(*syscall.Stat_t).Ino, st.Sys().(*syscall.Stat_t).Dev
+		sys := st.Sys().(*syscall.Stat_t)
+		trueIno, trueDev = sys.Ino, sys.Dev
+		trueCtime, trueMtime = sys.Ctim.Nano(), sys.Mtim.Nano()
 	}
 	var tmpDev uint64
 	if st, err := os.Stat(rep.Dir); err == nil {
@@ -104,7 +107,8 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 				slices.Equal(e.Argv, []string{"/bin/true", "alpha", "beta"}) &&
 				e.ExePath == realTrue && e.ExeIno == trueIno && e.ExeDev == trueDev && e.ExeSize > 0 && e.ExeMode&0o111 != 0 &&
 				slices.Equal(e.Env, []string{"LD_LIBRARY_PATH=/rewind-test-lib"}) &&
-				e.Cwd != "" && e.StartBootNs > 0 && e.PidnsInitStartBootNs > 0 && e.ExeCtime > 0
+				e.Cwd != "" && e.StartBootNs > 0 && e.PidnsInitStartBootNs > 0 &&
+				e.ExeCtime == trueCtime && e.ExeMtime == trueMtime
 		}},
 		{"an argv past the bound is cut and flagged", func(e *Event) bool {
 			return e.Kind == KindExec && e.Ret == 0 && e.Truncated && len(e.Argv) > 10 && len(e.Argv) < 65 &&

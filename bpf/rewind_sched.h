@@ -24,13 +24,17 @@ struct inode___ctime66 {
 	struct timespec64 __i_ctime;
 } __attribute__((preserve_access_index));
 
+/* Multigrain timestamps (6.13) keep a flag, I_CTIME_QUERIED, in the top
+ * bit of i_ctime_nsec; nanoseconds fit in the low 30 bits. */
+#define NSEC_MASK 0x3fffffff
+
 static __always_inline void inode_times(struct inode *ino, struct exec_body *b)
 {
 	if (bpf_core_field_exists(ino->i_ctime_sec)) {
 		b->ctime_sec = BPF_CORE_READ(ino, i_ctime_sec);
-		b->ctime_nsec = BPF_CORE_READ(ino, i_ctime_nsec);
+		b->ctime_nsec = BPF_CORE_READ(ino, i_ctime_nsec) & NSEC_MASK;
 		b->mtime_sec = BPF_CORE_READ(ino, i_mtime_sec);
-		b->mtime_nsec = BPF_CORE_READ(ino, i_mtime_nsec);
+		b->mtime_nsec = BPF_CORE_READ(ino, i_mtime_nsec) & NSEC_MASK;
 		return;
 	}
 	struct inode___ctime66 *i66 = (void *)ino;
