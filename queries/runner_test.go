@@ -375,6 +375,15 @@ func TestTimelineMatchesTheNamedQuery(t *testing.T) {
 			if got.String() != string(want) {
 				t.Errorf("Timeline:\n%s\nnamed query:\n%s", got.String(), want)
 			}
+			q, _ := Named("timeline")
+			var viaName bytes.Buffer
+			sink, _ = NewSink(OutputCSV, &viaName)
+			if err := r.RunNamed(context.Background(), q, c.params, sink); err != nil {
+				t.Fatal(err)
+			}
+			if viaName.String() != string(want) {
+				t.Errorf("RunNamed:\n%s\nnamed query:\n%s", viaName.String(), want)
+			}
 			if strings.Count(string(want), "\n") < 2 {
 				t.Errorf("empty timeline: %q", want)
 			}

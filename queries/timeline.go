@@ -44,3 +44,30 @@ func (r *Runner) Timeline(ctx context.Context, opts TimelineOptions, sink Sink) 
 	}
 	return nil
 }
+
+// RunNamed runs the named query q with the given parameter values (as
+// typed by a user, see NamedQuery.Bind) into sink. The timeline query
+// goes through Timeline, which answers the same, reading less.
+func (r *Runner) RunNamed(ctx context.Context, q *NamedQuery, values map[string]string, sink Sink) error {
+	args, err := q.Bind(values)
+	if err != nil {
+		return err
+	}
+	if q.Name != "timeline" {
+		return r.Query(ctx, q.Name, q.SQL, sink, args...)
+	}
+	var opts TimelineOptions
+	for _, a := range args {
+		na := a.(sql.NamedArg)
+		v, _ := na.Value.(int64)
+		switch na.Name {
+		case "pid":
+			opts.Pid = v
+		case "since":
+			opts.Since = v
+		case "until":
+			opts.Until = v
+		}
+	}
+	return r.Timeline(ctx, opts, sink)
+}

@@ -67,8 +67,7 @@ func newQueryCmd() *cobra.Command {
 			if err != nil {
 				return withCode(exitInvalid, err)
 			}
-			bound, err := q.Bind(values)
-			if err != nil {
+			if _, err := q.Bind(values); err != nil {
 				return withCode(exitInvalid, err)
 			}
 			r, err := openRunner(cmd, args[1], queries.Options{})
@@ -80,7 +79,7 @@ func newQueryCmd() *cobra.Command {
 			if err != nil {
 				return withCode(exitInvalid, err)
 			}
-			return withCode(exitError, r.Query(ctxOf(cmd), q.Name, q.SQL, sink, bound...))
+			return withCode(exitError, r.RunNamed(ctxOf(cmd), q, values, sink))
 		},
 	}
 	cmd.Flags().BoolVar(&o.list, "list", false, "list the named queries and their parameters")

@@ -74,13 +74,12 @@ func newTreeCmd() *cobra.Command {
 // runNamed runs a named query with text parameters and prints its rows.
 func runNamed(cmd *cobra.Command, r *queries.Runner, name string, params map[string]string, output string) error {
 	q, _ := queries.Named(name)
-	args, err := q.Bind(params)
-	if err != nil {
+	if _, err := q.Bind(params); err != nil {
 		return withCode(exitInvalid, err)
 	}
 	sink, err := queries.NewSink(output, cmd.OutOrStdout())
 	if err != nil {
 		return withCode(exitInvalid, err)
 	}
-	return withCode(exitError, r.Query(ctxOf(cmd), q.Name, q.SQL, sink, args...))
+	return withCode(exitError, r.RunNamed(ctxOf(cmd), q, params, sink))
 }
