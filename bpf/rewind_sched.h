@@ -24,8 +24,9 @@ struct inode___ctime66 {
 	struct timespec64 __i_ctime;
 } __attribute__((preserve_access_index));
 
-/* Multigrain timestamps (6.13) keep a flag, I_CTIME_QUERIED, in the top
- * bit of i_ctime_nsec; nanoseconds fit in the low 30 bits. */
+/* Multigrain timestamps (6.6, and again from 6.13) keep a flag,
+ * I_CTIME_QUERIED, in the top bit of the ctime's nanoseconds; nanoseconds
+ * fit in the low 30 bits. */
 #define NSEC_MASK 0x3fffffff
 
 static __always_inline void inode_times(struct inode *ino, struct exec_body *b)
@@ -41,13 +42,13 @@ static __always_inline void inode_times(struct inode *ino, struct exec_body *b)
 	struct inode___ts64 *old = (void *)ino;
 	if (bpf_core_field_exists(i66->__i_ctime)) {
 		b->ctime_sec = BPF_CORE_READ(i66, __i_ctime.tv_sec);
-		b->ctime_nsec = BPF_CORE_READ(i66, __i_ctime.tv_nsec);
+		b->ctime_nsec = BPF_CORE_READ(i66, __i_ctime.tv_nsec) & NSEC_MASK;
 	} else {
 		b->ctime_sec = BPF_CORE_READ(old, i_ctime.tv_sec);
-		b->ctime_nsec = BPF_CORE_READ(old, i_ctime.tv_nsec);
+		b->ctime_nsec = BPF_CORE_READ(old, i_ctime.tv_nsec) & NSEC_MASK;
 	}
 	b->mtime_sec = BPF_CORE_READ(old, i_mtime.tv_sec);
-	b->mtime_nsec = BPF_CORE_READ(old, i_mtime.tv_nsec);
+	b->mtime_nsec = BPF_CORE_READ(old, i_mtime.tv_nsec) & NSEC_MASK;
 }
 
 /* Start time (boot clock) of the init process of the task's pid namespace. */
