@@ -30,23 +30,13 @@ func identityOf(s *unix.Stat_t) ExeIdentity {
 	return ExeIdentity{Dev: s.Dev, Ino: s.Ino, Ctime: s.Ctim.Nano(), Mtime: s.Mtim.Nano(), Size: s.Size}
 }
 
-// ctimeQueried is I_CTIME_QUERIED, a flag that kernels with multigrain
-// timestamps (6.13+) keep in bit 31 of inode->i_ctime_nsec once the ctime
-// was read by stat. A kernel-side reader that does not mask it reports a
-// ctime exactly 2^31 ns late; such a value names the same ctime.
-const ctimeQueried = 1 << 31
-
-func sameCtime(kernel, file int64) bool {
-	return kernel == file || kernel-file == ctimeQueried
-}
-
 // mismatch says how have differs from want, or "" when they are the same
 // identity.
 func (want ExeIdentity) mismatch(have ExeIdentity) string {
 	switch {
 	case have.Dev != want.Dev || have.Ino != want.Ino:
 		return fmt.Sprintf("another file: dev %d ino %d, the kernel ran dev %d ino %d", have.Dev, have.Ino, want.Dev, want.Ino)
-	case !sameCtime(want.Ctime, have.Ctime) || have.Mtime != want.Mtime:
+	case have.Ctime != want.Ctime || have.Mtime != want.Mtime:
 		return fmt.Sprintf("modified since exec: ctime %d mtime %d, the kernel saw ctime %d mtime %d", have.Ctime, have.Mtime, want.Ctime, want.Mtime)
 	case have.Size != want.Size:
 		return fmt.Sprintf("size changed since exec: %d bytes, the kernel saw %d", have.Size, want.Size)
