@@ -128,6 +128,11 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 		{"the helper forks children", func(e *Event) bool {
 			return e.Kind == KindFork && e.Pid == int32(rep.Pid) && e.ChildPid > 0 && e.Ret == int64(e.ChildPid)
 		}},
+		{"a fork into a new namespace carries the namespace flags", func(e *Event) bool {
+			return e.Kind == KindFork && e.ChildPid == int32(rep.NsChildPid) &&
+				e.CloneFlags&unix.CLONE_NEWUTS != 0 && e.NsFlags == unix.CLONE_NEWUTS &&
+				(e.Syscall == "clone" || e.Syscall == "clone3")
+		}},
 		{"sh -c 'exit 7' exits with code 7", func(e *Event) bool {
 			return e.Kind == KindExit && e.Comm == "sh" && e.ExitCode == 7 && e.ExitSignal == 0 && e.GroupDead
 		}},

@@ -42,6 +42,7 @@ type helperReport struct {
 	TracedPid     int    `json:"traced_pid"`
 	AnonAddr      uint64 `json:"anon_addr"`
 	FileAddr      uint64 `json:"file_addr"`
+	NsChildPid    int    `json:"ns_child_pid"`
 }
 
 // runHelper runs a workload scenario in this (child) process and prints a
@@ -89,6 +90,13 @@ func workload(dir string, rep *helperReport) error {
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("run /bin/true: %w", err)
 	}
+	// a child in its own uts namespace (clone or clone3 with CLONE_NEWUTS)
+	nsChild := exec.Command("/bin/true", "new-uts")
+	nsChild.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUTS}
+	if err := nsChild.Run(); err != nil {
+		return fmt.Errorf("run a child in a new uts namespace: %w", err)
+	}
+	rep.NsChildPid = nsChild.Process.Pid
 	// fork and an exit code
 	if err := exec.Command("/bin/sh", "-c", "exit 7").Run(); err == nil {
 		return fmt.Errorf("sh -c 'exit 7' succeeded")
