@@ -193,6 +193,20 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 			return e.Kind == KindSecurity && e.Syscall == "process_vm_writev" && e.TargetPid == int32(rep.Pid) &&
 				e.Len == 6 && e.Ret == 6
 		}},
+		{"mount records source, target and type", func(e *Event) bool {
+			return e.Kind == KindSecurity && e.Syscall == "mount" && e.Ret == 0 && e.PathRaw == "rewind-tmpfs" &&
+				e.TargetPath == rep.MountPoint && e.FsType == "tmpfs" && e.Flags&unix.MS_NOSUID != 0
+		}},
+		{"umount2 records the target", func(e *Event) bool {
+			return e.Kind == KindSecurity && e.Syscall == "umount2" && e.Ret == 0 && e.TargetPath == rep.MountPoint
+		}},
+		{"bpf records the command", func(e *Event) bool {
+			return e.Kind == KindSecurity && e.Syscall == "bpf" && e.Op == unix.BPF_MAP_CREATE && e.Ret >= 0
+		}},
+		{"capset records the sets", func(e *Event) bool {
+			return e.Kind == KindSecurity && e.Syscall == "capset" && e.Ret == 0 && e.CapEffective == rep.CapEffective &&
+				rep.CapEffective != 0
+		}},
 		{"prctl records the option", func(e *Event) bool {
 			return e.Kind == KindSecurity && e.Syscall == "prctl" && e.Op == unix.PR_SET_NAME && e.Ret == 0
 		}},

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"unsafe"
 
+	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -43,6 +44,8 @@ type helperReport struct {
 	AnonAddr      uint64 `json:"anon_addr"`
 	FileAddr      uint64 `json:"file_addr"`
 	NsChildPid    int    `json:"ns_child_pid"`
+	MountPoint    string `json:"mount_point"`
+	CapEffective  uint64 `json:"cap_effective"`
 }
 
 // runHelper runs a workload scenario in this (child) process and prints a
@@ -212,6 +215,10 @@ func workload(dir string, rep *helperReport) error {
 	if err := ptraceAndPoke(rep); err != nil {
 		return err
 	}
+	// mount and unmount a tmpfs, create a BPF map, set capabilities
+	if err := privilegedOps(rep); err != nil {
+		return err
+	}
 	// a thread renames itself
 	if err := unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("rewind-prctl\x00")[0])), 0, 0, 0); err != nil {
 		return fmt.Errorf("prctl: %w", err)
@@ -309,6 +316,35 @@ func mprotectExec(rep *helperReport) error {
 	if err := unix.Mprotect(file, unix.PROT_READ|unix.PROT_EXEC); err != nil {
 		return fmt.Errorf("mprotect file-backed: %w", err)
 	}
+	return nil
+}
+
+func privilegedOps(rep *helperReport) error {
+	rep.MountPoint = filepath.Join(rep.Dir, "mnt")
+	if err := os.Mkdir(rep.MountPoint, 0o700); err != nil {
+		return err
+	}
+	if err := unix.Mount("rewind-tmpfs", rep.MountPoint, "tmpfs", unix.MS_NOSUID, "size=1m"); err != nil {
+		return fmt.Errorf("mount: %w", err)
+	}
+	if err := unix.Unmount(rep.MountPoint, 0); err != nil {
+		return fmt.Errorf("umount: %w", err)
+	}
+	m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1})
+	if err != nil {
+		return fmt.Errorf("create a BPF map: %w", err)
+	}
+	m.Close()
+	// capset to the capabilities the process already has
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("capget: %w", err)
+	}
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("capset: %w", err)
+	}
+	rep.CapEffective = uint64(data[0].Effective) | uint64(data[1].Effective)<<32
 	return nil
 }
 
