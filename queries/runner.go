@@ -206,7 +206,10 @@ func (r *Runner) buildTables(ctx context.Context) error {
 			return fmt.Errorf("build process tables: %w", err)
 		}
 	}
-	if err := r.inheritImages(ctx); err != nil {
+	if err := r.buildProcessTables(ctx); err != nil {
+		return fmt.Errorf("build process tables: %w", err)
+	}
+	if err := r.finishTables(ctx); err != nil {
 		return err
 	}
 	r.built = true

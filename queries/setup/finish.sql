@@ -1,18 +1,6 @@
--- Runs after the images of never-exec'd children were inherited from
--- their parents (tables.go): adds tree position, lineage, hash and user.
-
-CREATE OR REPLACE TEMP TABLE _tree AS
-WITH RECURSIVE t(proc_id, pid, depth, tree_key, lineage, ancestor_ids) AS (
-    SELECT proc_id, pid, 0, [start_t, pid::BIGINT], []::INTEGER[], []::VARCHAR[]
-    FROM _proc3 WHERE parent_proc_id IS NULL
-    UNION ALL
-    SELECT c.proc_id, c.pid, t.depth + 1,
-           list_concat(t.tree_key, [c.start_t, c.pid::BIGINT]),
-           list_prepend(t.pid, t.lineage),
-           list_prepend(t.proc_id, t.ancestor_ids)
-    FROM t JOIN _proc3 c ON c.parent_proc_id = t.proc_id
-)
-SELECT * FROM t;
+-- Runs once procbuild.go has written the process instances (_proc3) and
+-- their tree positions (_tree): adds hash and user names, and the
+-- heartbeat and keyframe tables.
 
 CREATE OR REPLACE TEMP TABLE processes AS
 SELECT p.proc_id, p.pid, p.ppid, p.parent_proc_id,
