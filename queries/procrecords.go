@@ -254,7 +254,12 @@ func treeRecord(order []*inst) arrow.RecordBatch {
 		lb.ValueBuilder().(*array.Int32Builder).AppendValues(p.lineage, nil)
 		ab := rb.Field(5).(*array.ListBuilder)
 		ab.Append(true)
-		ab.ValueBuilder().(*array.StringBuilder).AppendValues(p.ancestors, nil)
+		sb := ab.ValueBuilder().(*array.StringBuilder)
+		for _, a := range p.ancestors {
+			// One at a time: AppendValues reserves exactly and so
+			// copies the whole buffer on every call.
+			sb.Append(a)
+		}
 	}
 	return rb.NewRecordBatch()
 }
