@@ -2,8 +2,8 @@
 # rewind demo (run by `make demo`, which builds bin/ first). As root with
 # working eBPF, records three scripted scenarios (drift: drop + chmod +
 # exec; memfd-exec: fileless exec; benign) with bin/rewind-record, then
-# replays the recording: info, verify, the sample rules, and the
-# process-tree query. Without root, or when recording fails, it says so
+# replays the recording: info, verify, the sample rules, the drift query,
+# and the process tree below each scenario's script. Without root, or when recording fails, it says so
 # in one line and replays the committed samples in samples/recordings/.
 # REWIND_RECORD_FLAGS adds flags to rewind-record (e.g. "--dispatch raw").
 set -uo pipefail
@@ -43,17 +43,30 @@ record_live() {
 	sed 's/^/  /' "$work/record.log" >&2
 }
 
+# recordings lists recording directories; truths[i] holds the truth
+# files of the scenarios in recordings[i] (space-separated).
 recordings=()
+truths=()
 if why=$(record_live); then
 	echo "demo: recorded ${scenarios[*]} into $work/rec"
 	recordings=("$work/rec")
+	truths=("$(for s in "${scenarios[@]}"; do printf '%s ' "$work/$s.truth.json"; done)")
 else
 	echo "demo: not recording ($why): replaying the committed samples in samples/recordings/ instead"
 	for s in "${scenarios[@]}"; do
-		[ -d "samples/recordings/$s" ] && recordings+=("samples/recordings/$s")
+		if [ -d "samples/recordings/$s" ]; then
+			recordings+=("samples/recordings/$s")
+			truths+=("samples/recordings/$s.truth.json")
+		fi
 	done
 	[ ${#recordings[@]} -gt 0 ] || { echo "demo: no committed samples in samples/recordings/ either" >&2; exit 1; }
 fi
+
+# script_pid TRUTH: the pid of the scenario script (its process subtree
+# is the scenario).
+script_pid() {
+	grep -o '"script_pid":[0-9]*' "$1" 2>/dev/null | head -n 1 | cut -d: -f2
+}
 
 rules=()
 for f in samples/rules/*.yaml; do
@@ -77,7 +90,8 @@ step() {
 	fi
 }
 
-for rec in "${recordings[@]}"; do
+for i in "${!recordings[@]}"; do
+	rec=${recordings[i]}
 	echo
 	echo "=== $rec"
 	step info "$rec"
@@ -87,7 +101,15 @@ for rec in "${recordings[@]}"; do
 	else
 		echo "demo: no samples/rules/*.yaml: rules step skipped"
 	fi
-	step query process-tree "$rec"
+	step query drift "$rec"
+	for truth in ${truths[i]}; do
+		pid=$(script_pid "$truth")
+		if [ -n "$pid" ]; then
+			echo
+			echo "# the scenario $(basename "$truth" .truth.json) ran as pid $pid"
+			step query process-tree --param "pid=$pid" "$rec"
+		fi
+	done
 done
 
 echo
