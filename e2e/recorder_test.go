@@ -155,7 +155,10 @@ func startRecorder(t *testing.T, dir string, extra ...string) *recorder {
 	t.Helper()
 	builtHelpers(t) // before the recorder starts
 	bin := builtRecorder(t)
-	args := append([]string{"-o", dir}, extra...)
+	// A deep queue between ring reader and writer: these tests check
+	// values, and a CI host busy compiling other packages must not turn a
+	// burst into user-space drops (drop accounting is tested in capture/).
+	args := append([]string{"-o", dir, "--queue-batches", "256"}, extra...)
 	// REWIND_E2E_RECORD_FLAGS adds flags to every recorder the tests run
 	// (e.g. "--dispatch raw" on a kernel that refuses perf-event links).
 	args = append(args, strings.Fields(os.Getenv("REWIND_E2E_RECORD_FLAGS"))...)
