@@ -132,7 +132,7 @@ func TestTestCommand(t *testing.T) {
 		if code != exitFindings {
 			t.Errorf("code %d, want %d", code, exitFindings)
 		}
-		golden(t, "fail.out", out)
+		golden(t, "fail.golden", out)
 	})
 	t.Run("--run selects tests by name", func(t *testing.T) {
 		out, _, code := execute(t, "test", "--run", "^wrong count$", fixtures+"/fail.yaml")
