@@ -80,6 +80,11 @@ type ScanOptions struct {
 	// columns not loaded return nil or null; Event leaves their fields
 	// zero. Only the current schema version can be scanned this way.
 	Columns []ColumnID
+	// Batch, when not nil, picks the record batches to read by segment
+	// file name and index (Batch.Segment, Batch.Index): fn is not called
+	// for a batch it returns false for, and a projected scan skips that
+	// batch without decompressing it.
+	Batch func(segment string, index int) bool
 }
 
 // Batch is one record batch of a segment, with typed column access.

@@ -89,7 +89,13 @@ func (d *dictValues) array() arrow.Array {
 
 // scanProjected calls fn for every complete batch of the segment at path
 // with only the wanted columns loaded (ts and kind always are).
-func scanProjected(path string, cols []ColumnID, fn func(b *Batch) error) (err error) {
+func scanProjected(path string, cols []ColumnID, fn func(b *Batch) error) error {
+	return scanProjectedBatches(path, cols, nil, fn)
+}
+
+// scanProjectedBatches is scanProjected reading only the record batches
+// want accepts (all when want is nil).
+func scanProjectedBatches(path string, cols []ColumnID, want func(segment string, index int) bool, fn func(b *Batch) error) (err error) {
 	name := filepath.Base(path)
 	inCallback := false
 	defer func() {
@@ -140,6 +146,11 @@ func scanProjected(path string, cols []ColumnID, fn func(b *Batch) error) (err e
 		}
 		if eos {
 			break
+		}
+		if kind == fbHeaderRecordBatch && want != nil && !want(name, index) {
+			index++
+			off = next
+			continue
 		}
 		meta, body, err := p.readMessage(off, next)
 		if err != nil {

@@ -190,12 +190,15 @@ func (r *Recording) Scan(opts ScanOptions, fn func(*Batch) error) error {
 			if opts.Pids != nil {
 				cols = append(cols[:len(cols):len(cols)], ColPid)
 			}
-			if err := scanProjected(seg.path, cols, fn); err != nil {
+			if err := scanProjectedBatches(seg.path, cols, opts.Batch, fn); err != nil {
 				return err
 			}
 			continue
 		}
 		err := readSegment(seg.path, func(rec arrow.RecordBatch, idx int) error {
+			if opts.Batch != nil && !opts.Batch(seg.name, idx) {
+				return nil
+			}
 			if err := b.reset(seg.name, idx, rec); err != nil {
 				return err
 			}
