@@ -288,3 +288,35 @@ func TestHashesRecordedAfterTheExecEnrichItsAlert(t *testing.T) {
 		t.Errorf("sha256 in the drift alert = %q", got)
 	}
 }
+
+// TestHashPrescanOnlyWhenAHashIsRead checks which rule sets make a run
+// load the exe_hash rows beforehand.
+func TestHashPrescanOnlyWhenAHashIsRead(t *testing.T) {
+	tests := []struct {
+		name      string
+		condition string
+		output    string
+		want      bool
+	}{
+		{"condition on the hash", "evt.type=execve and proc.exe.sha256 != x", "o", true},
+		{"hash in the output", "evt.type=execve", "o %proc.exe.hash_source", true},
+		{"hash inside a transformer", "evt.type=execve and toupper(proc.exe.hash_error) = X", "o", true},
+		{"no hash field", "evt.type=execve and proc.name=sh", "o %proc.exepath %proc.exe.size", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "rules.yaml")
+			text := "- rule: r\n  desc: d\n  condition: " + tt.condition + "\n  output: " + tt.output + "\n  priority: INFO\n"
+			if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			rs, err := Load([]string{p}, LoadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rs.readsHashes != tt.want {
+				t.Errorf("readsHashes = %v, want %v", rs.readsHashes, tt.want)
+			}
+		})
+	}
+}

@@ -65,6 +65,9 @@ type Ruleset struct {
 	// rows do not describe their descriptor, so opened files must be
 	// remembered in the fd tables.
 	trackFiles bool
+	// readsHashes says whether some rule or output reads a proc.exe.hash
+	// field; only then does a run load the exe_hash rows beforehand.
+	readsHashes bool
 }
 
 type outputField struct {
@@ -151,6 +154,7 @@ func Compile(rs *rule.Ruleset, files []string, opts LoadOptions) (*Ruleset, erro
 		return nil, err
 	}
 	out.trackFiles = needsFileTable(prog)
+	out.readsHashes = readsAnyField(prog, hashFields)
 	return out, nil
 }
 
@@ -214,6 +218,28 @@ func (r *Ruleset) compileOutputFields(cat cond.Catalog) error {
 // needsFileTable reports whether a rule reads fd.* fields (in its
 // condition or output) on an evt.type the recorder writes whose rows do
 // not carry their descriptor's path or addresses.
+// hashFields are the fields that read the exe_hash join table.
+var hashFields = []string{"proc.exe.sha256", "proc.exe.hash_source", "proc.exe.hash_error"}
+
+// readsAnyField reports whether a condition or output of p names one of
+// the fields, alone or inside a transformer.
+func readsAnyField(p *cond.Program, fields []string) bool {
+	for _, cr := range p.Rules {
+		names := cr.Condition.Fields
+		if cr.Output != nil {
+			names = append(names[:len(names):len(names)], cr.Output.FieldNames()...)
+		}
+		for _, n := range names {
+			for _, f := range fields {
+				if strings.Contains(n, f) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 func needsFileTable(p *cond.Program) bool {
 	var opaque []string
 	for _, t := range fields.EventTypes() {

@@ -50,8 +50,10 @@ func (r *Ruleset) Run(rec *format.Recording, opts RunOptions, emit func(*Alert) 
 		host = rec.Manifest.Host.Hostname
 	}
 	rp := newReplay(r, host)
-	if err := rp.prescanHashes(rec); err != nil {
-		return st, err
+	if r.readsHashes {
+		if err := rp.prescanHashes(rec); err != nil {
+			return st, err
+		}
 	}
 	scan := format.ScanOptions{Since: opts.Since, Until: opts.Until, Columns: scanColumns(rec)}
 	err := rec.Scan(scan, func(b *format.Batch) error {
@@ -105,7 +107,8 @@ var hashColumns = []format.ColumnID{format.ColExeDev, format.ColExeIno, format.C
 	format.ColExeMtime, format.ColExeSize, format.ColSha256, format.ColHashSource, format.ColHashError}
 
 // prescanHashes loads every exe_hash row of the recording before the
-// replay. The recorder hashes executables asynchronously, so a hash row
+// replay (when some rule or output reads a hash: it is a second pass
+// over the recording). The recorder hashes executables asynchronously, so a hash row
 // usually follows the exec it describes; since a hash belongs to a file
 // identity (device, inode, ctime, mtime, size), not to a moment, alerts
 // on that exec may already show it.
