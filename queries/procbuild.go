@@ -5,20 +5,28 @@ package queries
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/rewind-sh/rewind/format"
 )
 
-// This file builds the process instance tables (_proc3, _tree and
-// _exec_gen) in Go, in one pass over the instance rows of _life. The
-// model is stated in SQL in testdata/reference_instances.sql (see its
-// comments); TestGoBuiltTablesMatchSQL keeps the two equal, column by
-// column. Go instead of SQL because the SQL takes a dozen statements
-// over wide rows, several times slower on recordings with many
-// processes.
+// This file builds the process instances in Go. The model is stated in
+// SQL in testdata/reference_instances.sql (see its comments);
+// TestGoBuiltTablesMatchSQL keeps the two equal, column by column. Go
+// instead of SQL because the SQL takes a dozen statements over wide
+// rows, several times slower on recordings with many processes.
+//
+// The work is split so that it can be done for part of a recording's
+// processes: the structure (instances, starts, ends, parents, the tree)
+// from a few narrow columns of every instance row, then the attributes
+// (image, user, container, ...) from the rows of the instances wanted,
+// then the images forks inherit. buildProcessTables does it all for the
+// process tables, reading the rows from _life; scope.go does it straight
+// from the recording for one subtree (tree and timeline).
 
 // instRowsSQL selects the rows that make process instances, in time
 // order.
@@ -32,30 +40,36 @@ WHERE (kind IN ('exec', 'keyframe') AND coalesce(ret, 0) = 0)
    OR (kind = 'fork' AND child_pid IS NOT NULL AND child_pid <> pid)
 ORDER BY t, rid`
 
+// A rank orders the rows offering a value: by key (a time), then by the
+// row's position in the recording, the earlier row winning a tie as in
+// a pass over the rows in (t, position) order. Ranking by position too
+// lets the rows be offered in any order.
+type rank struct{ key, ord int64 }
+
 // A latest keeps the value of the row with the highest key seen so far,
 // among rows where the value is not null (DuckDB's arg_max).
 type latest[T any] struct {
-	v   T
-	key int64
-	ok  bool
+	v  T
+	at rank
+	ok bool
 }
 
-func (l *latest[T]) offer(v T, valid bool, key int64) {
-	if valid && (!l.ok || key > l.key) {
-		l.v, l.key, l.ok = v, key, true
+func (l *latest[T]) offer(v T, valid bool, at rank) {
+	if valid && (!l.ok || at.key > l.at.key || at.key == l.at.key && at.ord < l.at.ord) {
+		l.v, l.at, l.ok = v, at, true
 	}
 }
 
 // earliest is arg_min.
 type earliest[T any] struct {
-	v   T
-	key int64
-	ok  bool
+	v  T
+	at rank
+	ok bool
 }
 
-func (l *earliest[T]) offer(v T, valid bool, key int64) {
-	if valid && (!l.ok || key < l.key) {
-		l.v, l.key, l.ok = v, key, true
+func (l *earliest[T]) offer(v T, valid bool, at rank) {
+	if valid && (!l.ok || at.key < l.at.key || at.key == l.at.key && at.ord < l.at.ord) {
+		l.v, l.at, l.ok = v, at, true
 	}
 }
 
@@ -76,11 +90,37 @@ func (m *minMax) max(v int64, valid bool) {
 	}
 }
 
+// instRow is one row that makes process instances, with the columns the
+// structure needs; the attribute columns stay in the batch it points to.
+type instRow struct {
+	t, ord               int64 // event time; position in the recording
+	startT               int64 // exec and keyframe: the process start
+	kind                 format.Kind
+	pid, ppid, childPid  int32 // pid is 0 when null
+	exitCode, exitSignal int32
+	ppidOK, startOK      bool
+	codeOK, signalOK     bool
+	batch                int32 // which batch holds the row (the reader's numbering)
+	row                  int32 // the row in that batch
+	inst                 *inst // the instance the row belongs to, once built
+}
+
+// priority is the key of the row for the columns every row offers: a
+// fork row describes the parent, so it counts only when no other row of
+// the instance does (2^62 exceeds any ns time).
+func (r *instRow) priority() rank {
+	if r.kind == format.KindFork {
+		return rank{r.t - 4611686018427387904, r.ord}
+	}
+	return rank{r.t, r.ord}
+}
+
 // inst is one process instance being built.
 type inst struct {
 	pid int32
 	gen int64
 
+	// structure
 	forkParent                                         earliest[int32]
 	forkT, execStart, kfStart, firstT, exitT, lastExec minMax
 	exitCode, exitSignal                               latest[int32]
@@ -88,6 +128,7 @@ type inst struct {
 	execCount                                          int64
 	inKeyframe                                         bool
 
+	// attributes
 	imagePath, cwd, interpreter, runtime latest[string]
 	argv                                 latest[[]string]
 	ctime, mtime, size                   latest[int64]
@@ -103,157 +144,95 @@ type inst struct {
 
 	// derived
 	id, parentID string
+	parent       *inst
 	parentPid    int32
 	startT       int64
 	imageKnown   bool
 	imageFrom    string
 	inheritedAt  int
+	resolved     bool // imageKnown holds inheritance (resolveImage)
 	children     []*inst
 	depth        int32
 	treeKey      []int64
 	lineage      []int32
 	ancestors    []string
-	reached      bool
+	reached      bool // walked from a root: in _tree
 }
 
-// buildProcessTables reads the instance rows of _life and writes _proc3,
-// _tree and _exec_gen.
-func (r *Runner) buildProcessTables(ctx context.Context) error {
-	rdr, err := r.arrow.QueryContext(ctx, instRowsSQL)
-	if err != nil {
-		return fmt.Errorf("read instance rows: %w", err)
-	}
-	defer rdr.Release()
-	type execRef struct {
-		rid, gen int64
-	}
-	var (
-		exits = map[int32][]int64{} // leader exit times per pid, sorted
-		recs  []arrow.RecordBatch
-		byKey = map[[2]int64]*inst{}
-		order []*inst
-		execs []execRef
-	)
-	for rdr.Next() {
-		rec := rdr.RecordBatch()
-		rec.Retain()
-		recs = append(recs, rec)
-	}
-	defer func() {
-		for _, rec := range recs {
-			rec.Release()
-		}
-	}()
-	if err := rdr.Err(); err != nil {
-		return fmt.Errorf("read instance rows: %w", err)
-	}
+type instKey struct {
+	pid int32
+	gen int64
+}
+
+// instances is the structure of a recording's process instances.
+type instances struct {
+	byKey map[instKey]*inst
+	order []*inst           // in order of first row
+	exits map[int32][]int64 // leader exit times per pid, sorted
+}
+
+// genAt is the generation of pid at time t: the leader exits before it.
+func (s *instances) genAt(pid int32, t int64) int64 {
+	ts := s.exits[pid]
+	return int64(sort.Search(len(ts), func(i int) bool { return ts[i] >= t }))
+}
+
+// buildInstances makes the instances of rows, which must be in (t, ord)
+// order, and their tree: ids, starts, parents, depth, tree keys and
+// lineage (and ancestor ids when ancestors is set). It points each row
+// at its instance. Attributes and image inheritance come after.
+func buildInstances(rows []instRow, ancestors bool) *instances {
+	s := &instances{byKey: map[instKey]*inst{}, exits: map[int32][]int64{}}
 	// Leader exits first: a row's generation counts the exits before it.
-	for _, rec := range recs {
-		c := newCols(rec)
-		for i := 0; i < int(rec.NumRows()); i++ {
-			if c.str("kind", i) == "exit" {
-				pid, _ := c.i32("pid", i)
-				t, _ := c.i64("t", i)
-				exits[pid] = append(exits[pid], t)
-			}
+	for i := range rows {
+		if rows[i].kind == format.KindExit {
+			s.exits[rows[i].pid] = append(s.exits[rows[i].pid], rows[i].t)
 		}
 	}
-	for _, ts := range exits {
-		sort.Slice(ts, func(a, b int) bool { return ts[a] < ts[b] })
+	for _, ts := range s.exits {
+		slices.Sort(ts)
 	}
-	genAt := func(pid int32, t int64) int64 {
-		ts := exits[pid]
-		return int64(sort.Search(len(ts), func(i int) bool { return ts[i] >= t }))
-	}
-	for _, rec := range recs {
-		c := newCols(rec)
-		for i := 0; i < int(rec.NumRows()); i++ {
-			kind := c.str("kind", i)
-			t, _ := c.i64("t", i)
-			pid, _ := c.i32("pid", i)
-			ipid, keyT, priT := pid, t, t
-			if kind == "fork" {
-				ipid, _ = c.i32("child_pid", i)
-				keyT = t - 1_000_000_000
-				priT = t - 4611686018427387904
-			}
-			gen := genAt(ipid, keyT)
-			p := byKey[[2]int64{int64(ipid), gen}]
-			if p == nil {
-				p = &inst{pid: ipid, gen: gen}
-				byKey[[2]int64{int64(ipid), gen}] = p
-				order = append(order, p)
-			}
-			p.firstT.min(t, true)
-			image := kind == "exec" || kind == "keyframe"
-			switch kind {
-			case "fork":
-				p.forkParent.offer(pid, true, t)
-				p.forkT.min(t, true)
-			case "exec":
-				st, ok := c.i64("start_t", i)
-				p.execStart.min(st, ok)
-				p.execCount++
-				p.lastExec.max(t, true)
-				rid, _ := c.i64("rid", i)
-				execs = append(execs, execRef{rid, gen})
-			case "keyframe":
-				st, ok := c.i64("start_t", i)
-				p.kfStart.min(st, ok)
-				p.inKeyframe = true
-			case "exit":
-				p.exitT.max(t, true)
-				v, ok := c.i32("exit_code", i)
-				p.exitCode.offer(v, ok, t)
-				v, ok = c.i32("exit_signal", i)
-				p.exitSignal.offer(v, ok, t)
-			}
-			if kind != "fork" {
-				v, ok := c.i32("ppid", i)
-				p.firstPpid.offer(v, ok, t)
-			}
-			if image {
-				s, ok := c.strOK("exe_path", i)
-				p.imagePath.offer(s, ok, t)
-				p.ctime.offer(c.i64v("exe_ctime", i, t))
-				p.mtime.offer(c.i64v("exe_mtime", i, t))
-				p.size.offer(c.i64v("exe_size", i, t))
-				p.mode.offer(c.u32v("exe_mode", i, t))
-				p.upper.offer(c.boolv("exe_upper_layer", i, t))
-				p.memfd.offer(c.boolv("exe_from_memfd", i, t))
-				p.writable.offer(c.boolv("exe_writable", i, t))
-				p.argv.offer(c.list("argv", i, t))
-				p.cwd.offer(c.strv("cwd", i, t))
-				p.interpreter.offer(c.strv("interpreter", i, t))
-				p.tty.offer(c.u32v("tty", i, t))
-				p.sid.offer(c.i32v("sid", i, t))
-				p.runtime.offer(c.strv("container_runtime", i, t))
-			}
-			p.exePath.offer(c.strv("exe_path", i, priT))
-			p.comm.offer(c.strv("comm", i, priT))
-			p.container.offer(c.strv("container_id", i, priT))
-			p.dev.offer(c.u64v("exe_dev", i, priT))
-			p.ino.offer(c.u64v("exe_ino", i, priT))
-			p.cgroup.offer(c.u64v("cgroup_id", i, priT))
-			p.uid.offer(c.u32v("uid", i, priT))
-			p.gid.offer(c.u32v("gid", i, priT))
-			p.euid.offer(c.u32v("euid", i, priT))
-			p.egid.offer(c.u32v("egid", i, priT))
-			p.lu.offer(c.u32v("loginuid", i, priT))
-			p.pidNs.offer(c.u32v("pid_ns", i, priT))
-			p.mntNs.offer(c.u32v("mnt_ns", i, priT))
-			p.netNs.offer(c.u32v("net_ns", i, priT))
-			p.usr.offer(c.u32v("user_ns", i, priT))
-			if kind != "fork" {
-				p.vpid.offer(c.i32v("vpid", i, priT))
-			}
+	for i := range rows {
+		r := &rows[i]
+		t, at := r.t, rank{r.t, r.ord}
+		ipid, keyT := r.pid, t
+		if r.kind == format.KindFork {
+			ipid, keyT = r.childPid, t-1_000_000_000
+		}
+		key := instKey{ipid, s.genAt(ipid, keyT)}
+		p := s.byKey[key]
+		if p == nil {
+			p = &inst{pid: ipid, gen: key.gen}
+			s.byKey[key] = p
+			s.order = append(s.order, p)
+		}
+		r.inst = p
+		p.firstT.min(t, true)
+		switch r.kind {
+		case format.KindFork:
+			p.forkParent.offer(r.pid, true, at)
+			p.forkT.min(t, true)
+		case format.KindExec:
+			p.execStart.min(r.startT, r.startOK)
+			p.execCount++
+			p.lastExec.max(t, true)
+		case format.KindKeyframe:
+			p.kfStart.min(r.startT, r.startOK)
+			p.inKeyframe = true
+		case format.KindExit:
+			p.exitT.max(t, true)
+			p.exitCode.offer(r.exitCode, r.codeOK, at)
+			p.exitSignal.offer(r.exitSignal, r.signalOK, at)
+		}
+		if r.kind != format.KindFork {
+			p.firstPpid.offer(r.ppid, r.ppidOK, at)
 		}
 	}
 	// Instance ids, starts, parents.
-	for _, p := range order {
+	for _, p := range s.order {
 		p.id = fmt.Sprintf("%d:%d", p.pid, p.gen)
 	}
-	for _, p := range order {
+	for _, p := range s.order {
 		switch {
 		case p.execStart.ok:
 			p.startT = p.execStart.v
@@ -270,16 +249,15 @@ func (r *Runner) buildProcessTables(ctx context.Context) error {
 			p.parentPid, hasParent = p.forkParent.v, true
 		}
 		if hasParent {
-			if q := byKey[[2]int64{int64(p.parentPid), genAt(p.parentPid, p.startT)}]; q != nil {
-				p.parentID = q.id
+			if q := s.byKey[instKey{p.parentPid, s.genAt(p.parentPid, p.startT)}]; q != nil {
+				p.parentID, p.parent = q.id, q
 				q.children = append(q.children, p)
 			}
 		}
-		p.imageKnown = p.imagePath.ok
 	}
 	// Trees: depth, keys, lineage; children by start then pid, as the
 	// tree key orders them.
-	for _, p := range order {
+	for _, p := range s.order {
 		sort.Slice(p.children, func(a, b int) bool {
 			x, y := p.children[a], p.children[b]
 			if x.startT != y.startT {
@@ -295,37 +273,90 @@ func (r *Runner) buildProcessTables(ctx context.Context) error {
 			c.depth = p.depth + 1
 			c.treeKey = append(append(make([]int64, 0, len(p.treeKey)+2), p.treeKey...), c.startT, int64(c.pid))
 			c.lineage = append([]int32{p.pid}, p.lineage...)
-			c.ancestors = append([]string{p.id}, p.ancestors...)
-			// A fork copies the parent's image: a child that never
-			// exec'd takes it when its own rows name the same file.
-			if !c.imageKnown && p.imageKnown && p.inheritedAt < maxForkChain &&
-				same(c.dev, p.dev) && same(c.ino, p.ino) {
-				inherit(c, p)
+			if ancestors {
+				c.ancestors = append([]string{p.id}, p.ancestors...)
 			}
 			walk(c)
 		}
 	}
-	for _, p := range order {
+	for _, p := range s.order {
 		if p.parentID == "" {
 			p.treeKey = []int64{p.startT, int64(p.pid)}
 			p.lineage, p.ancestors = []int32{}, []string{}
 			walk(p)
 		}
 	}
-	if err := r.loadArrow(ctx, "_proc3", procRecord(order)); err != nil {
-		return err
+	return s
+}
+
+// rowCols holds one batch's arrays by column id; nil for a column the
+// batch does not have (read as null).
+type rowCols [format.NumColumns]arrow.Array
+
+// offerAttributes offers row i of cols, which is instance row r, to its
+// instance's attributes.
+func offerAttributes(r *instRow, cols *rowCols, i int) {
+	p := r.inst
+	at, pri := rank{r.t, r.ord}, r.priority()
+	c := cell{cols, i}
+	if r.kind == format.KindExec || r.kind == format.KindKeyframe {
+		p.imagePath.offer(c.str(format.ColExePath, at))
+		p.ctime.offer(c.i64(format.ColExeCtime, at))
+		p.mtime.offer(c.i64(format.ColExeMtime, at))
+		p.size.offer(c.i64(format.ColExeSize, at))
+		p.mode.offer(c.u32(format.ColExeMode, at))
+		p.upper.offer(c.bool(format.ColExeUpperLayer, at))
+		p.memfd.offer(c.bool(format.ColExeFromMemfd, at))
+		p.writable.offer(c.bool(format.ColExeWritable, at))
+		p.argv.offer(c.list(format.ColArgv, at))
+		p.cwd.offer(c.str(format.ColCwd, at))
+		p.interpreter.offer(c.str(format.ColInterpreter, at))
+		p.tty.offer(c.u32(format.ColTTY, at))
+		p.sid.offer(c.i32(format.ColSid, at))
+		p.runtime.offer(c.str(format.ColContainerRuntime, at))
 	}
-	if err := r.loadArrow(ctx, "_tree", treeRecord(order)); err != nil {
-		return err
+	p.exePath.offer(c.str(format.ColExePath, pri))
+	p.comm.offer(c.str(format.ColComm, pri))
+	p.container.offer(c.str(format.ColContainerID, pri))
+	p.dev.offer(c.u64(format.ColExeDev, pri))
+	p.ino.offer(c.u64(format.ColExeIno, pri))
+	p.cgroup.offer(c.u64(format.ColCgroupID, pri))
+	p.uid.offer(c.u32(format.ColUID, pri))
+	p.gid.offer(c.u32(format.ColGID, pri))
+	p.euid.offer(c.u32(format.ColEUID, pri))
+	p.egid.offer(c.u32(format.ColEGID, pri))
+	p.lu.offer(c.u32(format.ColLoginUID, pri))
+	p.pidNs.offer(c.u32(format.ColPidNs, pri))
+	p.mntNs.offer(c.u32(format.ColMntNs, pri))
+	p.netNs.offer(c.u32(format.ColNetNs, pri))
+	p.usr.offer(c.u32(format.ColUserNs, pri))
+	if r.kind != format.KindFork {
+		p.vpid.offer(c.i32(format.ColVpid, pri))
 	}
-	b := array.NewRecordBuilder(memory.DefaultAllocator, arrow.NewSchema([]arrow.Field{
-		{Name: "rid", Type: arrow.PrimitiveTypes.Int64}, {Name: "gen", Type: arrow.PrimitiveTypes.Int64}}, nil))
-	defer b.Release()
-	for _, e := range execs {
-		b.Field(0).(*array.Int64Builder).Append(e.rid)
-		b.Field(1).(*array.Int64Builder).Append(e.gen)
+}
+
+// resolveImage settles p's image once its attributes and those of its
+// ancestors are in: a fork copies the parent's image, so a child that
+// never exec'd takes it when its own rows name the same file, down a
+// chain of at most maxForkChain forks. Only instances in the tree
+// inherit (as _tree holds them).
+func resolveImage(p *inst) {
+	var chain []*inst
+	for q := p; q != nil && q.reached && !q.resolved; q = q.parent {
+		chain = append(chain, q)
 	}
-	return r.loadArrow(ctx, "_exec_gen", b.NewRecordBatch())
+	for i := len(chain) - 1; i >= 0; i-- {
+		c := chain[i]
+		c.resolved = true
+		c.imageKnown = c.imagePath.ok
+		if q := c.parent; q != nil && !c.imageKnown && q.imageKnown && q.inheritedAt < maxForkChain &&
+			same(c.dev, q.dev) && same(c.ino, q.ino) {
+			inherit(c, q)
+		}
+	}
+	if !p.resolved { // not in the tree: its own image only
+		p.imageKnown = p.imagePath.ok
+	}
 }
 
 // same is IS NOT DISTINCT FROM.
@@ -342,6 +373,126 @@ func inherit(c, p *inst) {
 	}
 	c.inheritedAt = p.inheritedAt + 1
 }
+
+// buildProcessTables reads the instance rows of _life and writes _proc3,
+// _tree and _exec_gen.
+func (r *Runner) buildProcessTables(ctx context.Context) error {
+	rdr, err := r.arrow.QueryContext(ctx, instRowsSQL)
+	if err != nil {
+		return fmt.Errorf("read instance rows: %w", err)
+	}
+	defer rdr.Release()
+	var (
+		recs  []arrow.RecordBatch
+		cols  []*rowCols
+		rows  []instRow
+		execs []instRow
+	)
+	defer func() {
+		for _, rec := range recs {
+			rec.Release()
+		}
+	}()
+	for rdr.Next() {
+		rec := rdr.RecordBatch()
+		rec.Retain()
+		recs = append(recs, rec)
+		c, extra := sqlRowCols(rec)
+		cols = append(cols, c)
+		for i := 0; i < int(rec.NumRows()); i++ {
+			kind, _ := stringAt(extra.kind, i)
+			k, err := format.ParseKind(kind)
+			if err != nil {
+				return fmt.Errorf("read instance rows: %w", err)
+			}
+			row := instRow{kind: k, batch: int32(len(cols) - 1), row: int32(i)}
+			row.t, _ = intAt(extra.t, i)
+			row.ord, _ = intAt(extra.rid, i)
+			row.startT, row.startOK = intAt(extra.startT, i)
+			fillStructure(&row, c, i)
+			rows = append(rows, row)
+		}
+	}
+	if err := rdr.Err(); err != nil {
+		return fmt.Errorf("read instance rows: %w", err)
+	}
+	s := buildInstances(rows, true)
+	for i := range rows {
+		row := &rows[i]
+		offerAttributes(row, cols[row.batch], int(row.row))
+		if row.kind == format.KindExec {
+			execs = append(execs, *row)
+		}
+	}
+	for _, p := range s.order {
+		resolveImage(p)
+	}
+	if err := r.loadArrow(ctx, "_proc3", procRecord(s.order)); err != nil {
+		return err
+	}
+	if err := r.loadArrow(ctx, "_tree", treeRecord(s.order)); err != nil {
+		return err
+	}
+	b := array.NewRecordBuilder(memory.DefaultAllocator, arrow.NewSchema([]arrow.Field{
+		{Name: "rid", Type: arrow.PrimitiveTypes.Int64}, {Name: "gen", Type: arrow.PrimitiveTypes.Int64}}, nil))
+	defer b.Release()
+	for _, e := range execs {
+		b.Field(0).(*array.Int64Builder).Append(e.ord)
+		b.Field(1).(*array.Int64Builder).Append(e.inst.gen)
+	}
+	return r.loadArrow(ctx, "_exec_gen", b.NewRecordBatch())
+}
+
+// fillStructure reads the structure columns of instance row i of cols
+// into row (all but kind, t, ord and the start, which differ by source).
+func fillStructure(row *instRow, cols *rowCols, i int) {
+	pid, _ := intAt(cols[format.ColPid], i)
+	ppid, ppidOK := intAt(cols[format.ColPpid], i)
+	child, _ := intAt(cols[format.ColChildPid], i)
+	code, codeOK := intAt(cols[format.ColExitCode], i)
+	signal, signalOK := intAt(cols[format.ColExitSignal], i)
+	row.pid, row.ppid, row.childPid = int32(pid), int32(ppid), int32(child)
+	row.exitCode, row.exitSignal = int32(code), int32(signal)
+	row.ppidOK, row.codeOK, row.signalOK = ppidOK, codeOK, signalOK
+}
+
+// sqlExtra are the columns of an instRowsSQL result that are not
+// recording columns.
+type sqlExtra struct {
+	kind, t, rid, startT arrow.Array
+}
+
+// sqlRowCols maps a DuckDB result's columns to recording columns by
+// name.
+func sqlRowCols(rec arrow.RecordBatch) (*rowCols, sqlExtra) {
+	var cols rowCols
+	var extra sqlExtra
+	for i, f := range rec.Schema().Fields() {
+		switch f.Name {
+		case "kind":
+			extra.kind = rec.Column(i)
+		case "t":
+			extra.t = rec.Column(i)
+		case "rid":
+			extra.rid = rec.Column(i)
+		case "start_t":
+			extra.startT = rec.Column(i)
+		default:
+			if c, ok := columnByName[f.Name]; ok {
+				cols[c] = rec.Column(i)
+			}
+		}
+	}
+	return &cols, extra
+}
+
+var columnByName = func() map[string]format.ColumnID {
+	m := make(map[string]format.ColumnID, len(format.Columns))
+	for i, c := range format.Columns {
+		m[c.Name] = format.ColumnID(i)
+	}
+	return m
+}()
 
 // loadArrow writes rec into a new temporary table.
 func (r *Runner) loadArrow(ctx context.Context, table string, rec arrow.RecordBatch) error {

@@ -6,28 +6,59 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/rewind-sh/rewind/format"
 )
 
-// cols reads columns of a DuckDB Arrow result by name, whatever integer
-// or string layout DuckDB chose.
-type cols struct {
-	rec arrow.RecordBatch
-	idx map[string]int
+// cell reads row i of a batch's columns for offerAttributes, whatever
+// integer or string layout the batch has (DuckDB's or the recording's):
+// each accessor returns the value, whether it is not null, and the rank
+// it is offered at.
+type cell struct {
+	cols *rowCols
+	i    int
 }
 
-func newCols(rec arrow.RecordBatch) cols {
-	idx := make(map[string]int, rec.NumCols())
-	for i, f := range rec.Schema().Fields() {
-		idx[f.Name] = i
+func (c cell) i64(col format.ColumnID, at rank) (int64, bool, rank) {
+	v, ok := intAt(c.cols[col], c.i)
+	return v, ok, at
+}
+
+func (c cell) i32(col format.ColumnID, at rank) (int32, bool, rank) {
+	v, ok := intAt(c.cols[col], c.i)
+	return int32(v), ok, at
+}
+
+func (c cell) u32(col format.ColumnID, at rank) (uint32, bool, rank) {
+	v, ok := intAt(c.cols[col], c.i)
+	return uint32(v), ok, at
+}
+
+func (c cell) u64(col format.ColumnID, at rank) (uint64, bool, rank) {
+	v, ok := u64At(c.cols[col], c.i)
+	return v, ok, at
+}
+
+func (c cell) bool(col format.ColumnID, at rank) (bool, bool, rank) {
+	x, ok := c.cols[col].(*array.Boolean)
+	if !ok || x.IsNull(c.i) {
+		return false, false, at
 	}
-	return cols{rec, idx}
+	return x.Value(c.i), true, at
 }
 
-func (c cols) col(name string) arrow.Array { return c.rec.Column(c.idx[name]) }
+func (c cell) str(col format.ColumnID, at rank) (string, bool, rank) {
+	s, ok := stringAt(c.cols[col], c.i)
+	return s, ok, at
+}
 
-func (c cols) i64(name string, i int) (int64, bool) {
-	a := c.col(name)
-	if a.IsNull(i) {
+func (c cell) list(col format.ColumnID, at rank) ([]string, bool, rank) {
+	l, ok := listAt(c.cols[col], c.i)
+	return l, ok, at
+}
+
+// intAt reads an integer or timestamp; false when null or a is nil.
+func intAt(a arrow.Array, i int) (int64, bool) {
+	if a == nil || a.IsNull(i) {
 		return 0, false
 	}
 	switch x := a.(type) {
@@ -37,11 +68,15 @@ func (c cols) i64(name string, i int) (int64, bool) {
 		return int64(x.Value(i)), true
 	case *array.Int16:
 		return int64(x.Value(i)), true
+	case *array.Int8:
+		return int64(x.Value(i)), true
 	case *array.Uint64:
 		return int64(x.Value(i)), true
 	case *array.Uint32:
 		return int64(x.Value(i)), true
 	case *array.Uint16:
+		return int64(x.Value(i)), true
+	case *array.Uint8:
 		return int64(x.Value(i)), true
 	case *array.Timestamp:
 		return int64(x.Value(i)), true
@@ -49,59 +84,16 @@ func (c cols) i64(name string, i int) (int64, bool) {
 	return 0, false
 }
 
-func (c cols) i32(name string, i int) (int32, bool) {
-	v, ok := c.i64(name, i)
-	return int32(v), ok
-}
-
-func (c cols) i64v(name string, i int, key int64) (int64, bool, int64) {
-	v, ok := c.i64(name, i)
-	return v, ok, key
-}
-
-func (c cols) i32v(name string, i int, key int64) (int32, bool, int64) {
-	v, ok := c.i64(name, i)
-	return int32(v), ok, key
-}
-
-func (c cols) u32v(name string, i int, key int64) (uint32, bool, int64) {
-	v, ok := c.i64(name, i)
-	return uint32(v), ok, key
-}
-
-func (c cols) u64v(name string, i int, key int64) (uint64, bool, int64) {
-	a := c.col(name)
+func u64At(a arrow.Array, i int) (uint64, bool) {
 	if x, ok := a.(*array.Uint64); ok && x.IsValid(i) {
-		return x.Value(i), true, key
+		return x.Value(i), true
 	}
-	v, ok := c.i64(name, i)
-	return uint64(v), ok, key
-}
-
-func (c cols) boolv(name string, i int, key int64) (bool, bool, int64) {
-	x, ok := c.col(name).(*array.Boolean)
-	if !ok || x.IsNull(i) {
-		return false, false, key
-	}
-	return x.Value(i), true, key
-}
-
-func (c cols) strOK(name string, i int) (string, bool) {
-	return stringAt(c.col(name), i)
-}
-
-func (c cols) str(name string, i int) string {
-	s, _ := c.strOK(name, i)
-	return s
-}
-
-func (c cols) strv(name string, i int, key int64) (string, bool, int64) {
-	s, ok := c.strOK(name, i)
-	return s, ok, key
+	v, ok := intAt(a, i)
+	return uint64(v), ok
 }
 
 func stringAt(a arrow.Array, i int) (string, bool) {
-	if a.IsNull(i) {
+	if a == nil || a.IsNull(i) {
 		return "", false
 	}
 	switch x := a.(type) {
@@ -117,10 +109,10 @@ func stringAt(a arrow.Array, i int) (string, bool) {
 	return "", false
 }
 
-func (c cols) list(name string, i int, key int64) ([]string, bool, int64) {
-	a := c.col(name)
-	if a.IsNull(i) {
-		return nil, false, key
+// listAt reads a list of strings.
+func listAt(a arrow.Array, i int) ([]string, bool) {
+	if a == nil || a.IsNull(i) {
+		return nil, false
 	}
 	var vals arrow.Array
 	var start, end int64
@@ -132,14 +124,14 @@ func (c cols) list(name string, i int, key int64) ([]string, bool, int64) {
 		start, end = x.ValueOffsets(i)
 		vals = x.ListValues()
 	default:
-		return nil, false, key
+		return nil, false
 	}
 	out := make([]string, 0, end-start)
 	for j := start; j < end; j++ {
 		s, _ := stringAt(vals, int(j))
 		out = append(out, s)
 	}
-	return out, true, key
+	return out, true
 }
 
 // procRecord is _proc3: one row per instance, the columns of
