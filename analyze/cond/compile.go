@@ -55,6 +55,8 @@ type Compiler struct {
 	cat    Catalog
 	macros map[rule.Expr]*macroResult
 	lister EventTypeLister
+	// memoSlots numbers the memoized macros of this compiler (see Memo).
+	memoSlots int
 }
 
 type macroResult struct {
@@ -138,7 +140,13 @@ func (c *compiler) macro(e rule.Expr) func(Event) bool {
 	r, ok := c.macros[e]
 	if !ok {
 		sub := c.newUnit()
-		r = &macroResult{pred: sub.expr(e), errs: sub.errs, unavailable: sub.unavailable, unknown: sub.unknownField}
+		pred := sub.expr(e)
+		if _, single := e.(*rule.Check); !single {
+			// A lone check costs about what the memo does.
+			pred = memoized(c.Compiler, c.memoSlots, pred)
+			c.memoSlots++
+		}
+		r = &macroResult{pred: pred, errs: sub.errs, unavailable: sub.unavailable, unknown: sub.unknownField}
 		for f := range sub.fields {
 			r.fields = append(r.fields, f)
 		}

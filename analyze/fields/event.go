@@ -1,6 +1,7 @@
 package fields
 
 import (
+	"github.com/rewind-sh/rewind/analyze/cond"
 	"github.com/rewind-sh/rewind/analyze/state"
 	"github.com/rewind-sh/rewind/format"
 )
@@ -27,7 +28,14 @@ type Event struct {
 	fd       state.FD
 	sock     state.Sock // addresses of fd when it is built from a net row
 	fdState  uint8      // 0 not resolved yet, 1 resolved, 2 no fd for this event
+	// memo holds the results of the macros already evaluated on this
+	// row, which the next candidate rule reuses.
+	memo cond.Memo
 }
+
+// Memo returns the event's macro results; it makes Event a
+// cond.Memoizer.
+func (e *Event) Memo() *cond.Memo { return &e.memo }
 
 // Reset points e at row i of its Rows, dropping what was resolved for the
 // previous row.
@@ -36,6 +44,7 @@ func (e *Event) Reset(row int, kind format.Kind, num uint64) {
 	e.proc, e.procDone = nil, false
 	e.typ, e.typeSet = "", false
 	e.fdState = 0
+	e.memo.Next()
 }
 
 // SetType sets the row's evt.type, saving a column read per use.
