@@ -294,7 +294,7 @@ func (t *Table) retire(p *Process) {
 }
 
 func (t *Table) toGrace(p *Process) {
-	p.fds = fdTable{} // nothing reads an exited process's fds
+	p.fds.release() // nothing reads an exited process's fds
 	t.exited[p.Pid] = p
 	t.grace = append(t.grace, p)
 	for len(t.grace) > t.MaxGrace {

@@ -83,22 +83,28 @@ const DefaultMaxFDs = 256
 // (descriptors are small integers), so that recording an open costs a
 // slot write. Numbers at or above max go to a small overflow map.
 type fdTable struct {
-	slots []FD // slots[n].seq == 0 means free
+	slots *fdSlots // nil until the first entry below max
 	n     int
 	over  map[int32]FD
 	seq   uint32
-	// shared: slots is also used by a forked parent or child, so the
-	// first put copies it (a child that execs and exits without opening
-	// anything never copies).
-	shared bool
+}
+
+// fdSlots is a slot array that a forked parent and child share until
+// one of them writes: the writer then takes a copy, and once the other
+// is the only user left it writes in place. A child that execs and
+// exits without opening anything never copies, and a fork costs one
+// copy, not one per side.
+type fdSlots struct {
+	s    []FD // s[n].seq == 0 means free
+	refs int  // tables that use s
 }
 
 func (t *fdTable) get(num int32) (*FD, bool) {
-	if num >= 0 && int(num) < len(t.slots) {
-		if t.slots[num].seq == 0 {
+	if t.slots != nil && num >= 0 && int(num) < len(t.slots.s) {
+		if t.slots.s[num].seq == 0 {
 			return nil, false
 		}
-		f := t.slots[num]
+		f := t.slots.s[num]
 		return &f, true
 	}
 	f, ok := t.over[num]
@@ -110,33 +116,45 @@ func (t *fdTable) get(num int32) (*FD, bool) {
 
 func (t *fdTable) len() int { return t.n + len(t.over) }
 
+// release empties the table, giving up its share of the slots.
+func (t *fdTable) release() {
+	if t.slots != nil {
+		t.slots.refs--
+	}
+	*t = fdTable{}
+}
+
 // put stores f. Numbers below max use the slot array; others use the
 // overflow map, which holds at most max entries (the oldest is evicted).
 func (t *fdTable) put(f FD, max int) (evicted bool) {
 	t.seq++
 	f.seq = t.seq
 	if f.Num >= 0 && int(f.Num) < max {
-		if t.shared {
-			t.slots = append([]FD(nil), t.slots...)
-			t.shared = false
+		switch {
+		case t.slots == nil:
+			t.slots = &fdSlots{refs: 1}
+		case t.slots.refs > 1:
+			t.slots.refs--
+			t.slots = &fdSlots{s: append([]FD(nil), t.slots.s...), refs: 1}
 		}
-		if int(f.Num) >= len(t.slots) {
+		sl := t.slots
+		if int(f.Num) >= len(sl.s) {
 			grow := int(f.Num) + 1
 			if grow < 8 {
 				grow = 8
 			}
-			if grow < 2*len(t.slots) {
-				grow = 2 * len(t.slots)
+			if grow < 2*len(sl.s) {
+				grow = 2 * len(sl.s)
 			}
 			if grow > max {
 				grow = max
 			}
-			t.slots = append(t.slots, make([]FD, grow-len(t.slots))...)
+			sl.s = append(sl.s, make([]FD, grow-len(sl.s))...)
 		}
-		if t.slots[f.Num].seq == 0 {
+		if sl.s[f.Num].seq == 0 {
 			t.n++
 		}
-		t.slots[f.Num] = f
+		sl.s[f.Num] = f
 		return false
 	}
 	if t.over == nil {
@@ -160,8 +178,9 @@ func (t *fdTable) put(f FD, max int) (evicted bool) {
 
 func (t *fdTable) copy() fdTable {
 	c := fdTable{n: t.n, seq: t.seq}
-	if len(t.slots) > 0 {
-		c.slots, c.shared, t.shared = t.slots, true, true
+	if t.slots != nil && len(t.slots.s) > 0 {
+		t.slots.refs++
+		c.slots = t.slots
 	}
 	if len(t.over) > 0 {
 		c.over = make(map[int32]FD, len(t.over))

@@ -122,7 +122,8 @@ func (t *Table) trackSocket(r *Rows, i int, p *Process, sys string, ret int64) {
 			sk.Proto = old.Addr().Proto
 		}
 	}
-	f.Sock = &sk
+	stored := sk // only what is stored goes to the heap, not every call's sk
+	f.Sock = &stored
 	t.putFD(p, f)
 }
 
