@@ -94,94 +94,137 @@ func scanProjected(path string, cols []ColumnID, fn func(b *Batch) error) error 
 }
 
 // scanProjectedBatches is scanProjected reading only the record batches
-// want accepts (all when want is nil).
-func scanProjectedBatches(path string, cols []ColumnID, want func(segment string, index int) bool, fn func(b *Batch) error) (err error) {
+// pick accepts (all when pick is nil); the others are skipped without
+// decompressing them.
+func scanProjectedBatches(path string, cols []ColumnID, pick func(segment string, index int) bool, fn func(b *Batch) error) error {
+	var want [NumColumns]bool
+	want[ColTs], want[ColKind] = true, true
+	for _, c := range cols {
+		if c < 0 || c >= NumColumns {
+			return fmt.Errorf("scan: column %d out of range", c)
+		}
+		want[c] = true
+	}
+	var b Batch
+	name := filepath.Base(path)
+	_, err := walkSegment(path, &want, pick, func(rec arrow.RecordBatch, index int) error {
+		if err := b.resetProjected(name, index, rec); err != nil {
+			return err
+		}
+		return fn(&b)
+	})
+	return err
+}
+
+// walkSegment reads the segment at path message by message and calls fn
+// with each complete record batch that pick accepts (all when pick is
+// nil), holding the wanted columns. Records are valid
+// only during fn.
+//
+// A segment with a footer was finished by the recorder: any malformed
+// message in it is an error naming the file and the byte offset, never a
+// silent end. A segment without one is read up to its last complete
+// batch; why reading stopped is in the stats' Tail.
+func walkSegment(path string, want *[NumColumns]bool, pick func(segment string, index int) bool, fn func(rec arrow.RecordBatch, index int) error) (st SegmentReadStats, err error) {
 	name := filepath.Base(path)
 	inCallback := false
+	off, index := int64(len(fileMagic)), 0
 	defer func() {
 		if p := recover(); p != nil {
 			if inCallback { // the caller's bug, not the file's
 				panic(p)
 			}
-			err = fmt.Errorf("segment %s: malformed data: %v", name, p)
+			err = fmt.Errorf("segment %s: message at byte %d (batch %d): malformed data: %v", name, off, index, p)
 		}
 	}()
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("open segment: %w", err)
+		return st, fmt.Errorf("open segment: %w", err)
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		return fmt.Errorf("open segment: %w", err)
+		return st, fmt.Errorf("open segment: %w", err)
 	}
 	head := make([]byte, len(fileMagic))
 	n, _ := f.ReadAt(head, 0)
 	if !bytes.Equal(head[:n], fileMagic[:n]) {
-		return fmt.Errorf("segment %s: not an Arrow IPC file (bad magic at byte 0)", name)
+		return st, fmt.Errorf("segment %s: not an Arrow IPC file (bad magic at byte 0)", name)
 	}
 	if n < len(fileMagic) {
-		return nil
+		st.Recovered = true
+		st.Tail = fmt.Errorf("segment %s: only %d bytes", name, info.Size())
+		return st, nil
 	}
-	end, _ := checkStream(f, int64(len(fileMagic)), info.Size())
+	footer, err := hasFooter(path)
+	if err != nil {
+		return st, err
+	}
+	end, tailErr := checkStream(f, int64(len(fileMagic)), info.Size())
+	switch {
+	case footer && tailErr != nil:
+		return st, fmt.Errorf("segment %s: %w", name, tailErr)
+	case footer:
+		if err := checkFooter(f, info.Size()); err != nil {
+			return st, fmt.Errorf("segment %s: %w", name, err)
+		}
+	default:
+		st.Recovered = true
+		if tailErr != nil {
+			st.Tail = fmt.Errorf("segment %s: %w", name, tailErr)
+		}
+	}
 	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxReadMemory))
 	if err != nil {
-		return err
+		return st, err
 	}
 	defer dec.Close()
 	p := &projector{name: name, f: f, dec: dec, dicts: map[int64]*dictValues{}}
-	p.want[ColTs], p.want[ColKind] = true, true
-	for _, c := range cols {
-		if c < 0 || c >= NumColumns {
-			return fmt.Errorf("scan: column %d out of range", c)
-		}
-		p.want[c] = true
-	}
-	var b Batch
-	off, index := int64(len(fileMagic)), 0
+	p.want = *want
 	for off < end {
 		next, kind, eos, err := checkMessageAt(f, off, end)
-		if err != nil {
-			return fmt.Errorf("segment %s: %w", name, err)
-		}
-		if eos {
+		if err == nil && eos {
 			break
 		}
-		if kind == fbHeaderRecordBatch && want != nil && !want(name, index) {
+		if err == nil && kind == fbHeaderRecordBatch && pick != nil && !pick(name, index) {
 			index++
 			off = next
 			continue
 		}
-		meta, body, err := p.readMessage(off, next)
-		if err != nil {
-			return err
+		var meta, body []byte
+		if err == nil {
+			meta, body, err = p.readMessage(off, next)
 		}
 		p.held = p.dictHeld // what the previous message built is released
-		switch kind {
-		case fbHeaderSchema:
-			err = p.checkSchema(meta)
-		case fbHeaderDictionaryBatch:
-			err = p.readDictionary(meta, body)
-		case fbHeaderRecordBatch:
-			var rec arrow.RecordBatch
-			rec, err = p.readBatch(meta, body)
-			if err == nil {
-				err = b.resetProjected(name, index, rec)
+		if err == nil {
+			switch kind {
+			case fbHeaderSchema:
+				err = p.checkSchema(meta)
+			case fbHeaderDictionaryBatch:
+				err = p.readDictionary(meta, body)
+			case fbHeaderRecordBatch:
+				var rec arrow.RecordBatch
+				rec, err = p.readBatch(meta, body)
 				if err == nil {
+					st.Batches++
+					st.Rows += rec.NumRows()
 					inCallback = true
-					err = fn(&b)
-					inCallback = false
+					err = fn(rec, index)
+					inCallback = false // not deferred: a panic must leave it set
+					rec.Release()
+					if err != nil {
+						return st, err // the caller's error, as is
+					}
+					index++
 				}
-				rec.Release()
-				index++
 			}
 		}
 		if err != nil {
-			return err
+			return st, fmt.Errorf("segment %s: message at byte %d (batch %d): %w", name, off, index, err)
 		}
 		off = next
 	}
-	return nil
+	return st, nil
 }
 
 // readMessage reads the metadata flatbuffer and body of the message
@@ -189,12 +232,12 @@ func scanProjectedBatches(path string, cols []ColumnID, want func(segment string
 func (p *projector) readMessage(off, next int64) (meta, body []byte, err error) {
 	var prefix [8]byte
 	if _, err := p.f.ReadAt(prefix[:], off); err != nil {
-		return nil, nil, fmt.Errorf("read segment %s: %w", p.name, err)
+		return nil, nil, fmt.Errorf("read: %w", err)
 	}
 	metaLen := int64(binary.LittleEndian.Uint32(prefix[4:]))
 	meta = make([]byte, metaLen)
 	if _, err := p.f.ReadAt(meta, off+8); err != nil {
-		return nil, nil, fmt.Errorf("read segment %s: %w", p.name, err)
+		return nil, nil, fmt.Errorf("read: %w", err)
 	}
 	bodyLen := next - off - 8 - metaLen
 	if int64(cap(p.body)) < bodyLen {
@@ -202,7 +245,7 @@ func (p *projector) readMessage(off, next int64) (meta, body []byte, err error) 
 	}
 	body = p.body[:bodyLen]
 	if _, err := p.f.ReadAt(body, off+8+metaLen); err != nil {
-		return nil, nil, fmt.Errorf("read segment %s: %w", p.name, err)
+		return nil, nil, fmt.Errorf("read: %w", err)
 	}
 	return meta, body, nil
 }
@@ -229,27 +272,28 @@ func (p *projector) checkSchema(meta []byte) error {
 	}
 	v, err := strconv.Atoi(version)
 	if err != nil {
-		return fmt.Errorf("segment %s: not a rewind segment (no valid %s)", p.name, MetaSchemaVersion)
+		return fmt.Errorf("not a rewind segment (no valid %s)", MetaSchemaVersion)
 	}
+
 	if v > SchemaVersion {
-		return fmt.Errorf("segment %s: schema version %d is newer than this reader (%d); upgrade rewind", p.name, v, SchemaVersion)
+		return fmt.Errorf("schema version %d is newer than this reader (%d); upgrade rewind", v, SchemaVersion)
 	}
 	if v != SchemaVersion {
-		return fmt.Errorf("segment %s: schema version %d cannot be scanned by column; scan it whole", p.name, v)
+		return fmt.Errorf("schema version %d cannot be scanned by column; scan it whole", v)
 	}
 	i := 0
 	err = schema.tables(1, func(f fbTable) error {
 		if i < int(NumColumns) {
 			s, n, _ := f.vector(0, 1)
 			if string(f.buf[s:s+n]) != Columns[i].Name {
-				return fmt.Errorf("segment %s: column %d is %q, want %q", p.name, i, f.buf[s:s+n], Columns[i].Name)
+				return fmt.Errorf("column %d is %q, want %q", i, f.buf[s:s+n], Columns[i].Name)
 			}
 		}
 		i++
 		return nil
 	})
 	if err == nil && i != int(NumColumns) {
-		err = fmt.Errorf("segment %s: %d columns, want %d", p.name, i, NumColumns)
+		err = fmt.Errorf("%d columns, want %d", i, NumColumns)
 	}
 	return err
 }
@@ -274,11 +318,11 @@ type fbNode struct{ length, nulls int64 }
 func (p *projector) node(rb fbTable, i int) (fbNode, error) {
 	start, n, _ := rb.vector(1, 16)
 	if i >= n {
-		return fbNode{}, fmt.Errorf("segment %s: %w: field node %d of %d", p.name, errMalformed, i, n)
+		return fbNode{}, fmt.Errorf("%w: field node %d of %d", errMalformed, i, n)
 	}
 	nd := fbNode{int64(binary.LittleEndian.Uint64(rb.buf[start+16*i:])), int64(binary.LittleEndian.Uint64(rb.buf[start+16*i+8:]))}
 	if nd.length < 0 || nd.nulls < 0 || nd.nulls > nd.length || nd.length > 1<<31-1 {
-		return fbNode{}, fmt.Errorf("segment %s: %w: field node %d", p.name, errMalformed, i)
+		return fbNode{}, fmt.Errorf("%w: field node %d", errMalformed, i)
 	}
 	return nd, nil
 }
@@ -287,7 +331,7 @@ func (p *projector) node(rb fbTable, i int) (fbNode, error) {
 func (p *projector) buffer(rb fbTable, body []byte, i int) (*memory.Buffer, error) {
 	start, n, _ := rb.vector(2, 16)
 	if i >= n {
-		return nil, fmt.Errorf("segment %s: %w: buffer %d of %d", p.name, errMalformed, i, n)
+		return nil, fmt.Errorf("%w: buffer %d of %d", errMalformed, i, n)
 	}
 	off := binary.LittleEndian.Uint64(rb.buf[start+16*i:])
 	length := binary.LittleEndian.Uint64(rb.buf[start+16*i+8:])
@@ -299,19 +343,19 @@ func (p *projector) buffer(rb fbTable, body []byte, i int) (*memory.Buffer, erro
 		return memory.NewBufferBytes(append([]byte(nil), raw...)), nil
 	}
 	if len(raw) < 8 {
-		return nil, fmt.Errorf("segment %s: %w: compressed buffer %d too short", p.name, errMalformed, i)
+		return nil, fmt.Errorf("%w: compressed buffer %d too short", errMalformed, i)
 	}
 	size := int64(binary.LittleEndian.Uint64(raw))
 	if size == -1 {
 		return memory.NewBufferBytes(append([]byte(nil), raw[8:]...)), nil
 	}
 	if size < 0 || p.held+size > maxReadMemory {
-		return nil, fmt.Errorf("segment %s: %w: buffer %d claims %d bytes", p.name, errReadBudget, i, size)
+		return nil, fmt.Errorf("%w: buffer %d claims %d bytes", errReadBudget, i, size)
 	}
 	p.held += size
 	out, err := p.dec.DecodeAll(raw[8:], make([]byte, 0, size))
 	if err != nil || int64(len(out)) != size {
-		return nil, fmt.Errorf("segment %s: buffer %d: %w", p.name, i, fmt.Errorf("%w: decompressed %d bytes, want %d: %v", errMalformed, len(out), size, err))
+		return nil, fmt.Errorf("buffer %d: %w", i, fmt.Errorf("%w: decompressed %d bytes, want %d: %v", errMalformed, len(out), size, err))
 	}
 	return memory.NewBufferBytes(out), nil
 }
@@ -387,7 +431,7 @@ func (p *projector) readDictionary(meta, body []byte) error {
 		}
 	}
 	if col < 0 {
-		return fmt.Errorf("segment %s: %w: unknown dictionary id %d", p.name, errMalformed, id)
+		return fmt.Errorf("%w: unknown dictionary id %d", errMalformed, id)
 	}
 	if !p.want[col] {
 		return nil
@@ -401,7 +445,7 @@ func (p *projector) readDictionary(meta, body []byte) error {
 	data.Release()
 	defer arr.Release()
 	if err := array.ValidateFull(arr); err != nil {
-		return fmt.Errorf("segment %s: dictionary %d: %w", p.name, id, err)
+		return fmt.Errorf("dictionary %d: %w", id, err)
 	}
 	d := p.dicts[id]
 	if d == nil || !isDelta {
@@ -427,8 +471,9 @@ func (p *projector) readBatch(meta, body []byte) (arrow.RecordBatch, error) {
 	rb, _, _ := recordBatchFB(meta, false)
 	rows := rb.int64Field(0)
 	if rows < 0 || rows > 1<<31-1 {
-		return nil, fmt.Errorf("segment %s: %w: batch of %d rows", p.name, errMalformed, rows)
+		return nil, fmt.Errorf("%w: batch of %d rows", errMalformed, rows)
 	}
+
 	fields := make([]arrow.Field, 0, NumColumns)
 	arrs := make([]arrow.Array, 0, NumColumns)
 	release := func() {
@@ -453,7 +498,7 @@ func (p *projector) readBatch(meta, body []byte) (arrow.RecordBatch, error) {
 			if d == nil {
 				data.Release()
 				release()
-				return nil, fmt.Errorf("segment %s: %w: batch before dictionary %d", p.name, errMalformed, l.dictID)
+				return nil, fmt.Errorf("%w: batch before dictionary %d", errMalformed, l.dictID)
 			}
 			indices := array.MakeFromData(data)
 			arr = array.NewDictionaryArray(TypeDictString, indices, d.array())
@@ -466,14 +511,14 @@ func (p *projector) readBatch(meta, body []byte) (arrow.RecordBatch, error) {
 		fields = append(fields, arrow.Field{Name: Columns[c].Name, Type: Columns[c].Type, Nullable: true})
 		if int64(arr.Len()) != rows {
 			release()
-			return nil, fmt.Errorf("segment %s: column %s has %d rows, want %d", p.name, Columns[c].Name, arr.Len(), rows)
+			return nil, fmt.Errorf("column %s has %d rows, want %d", Columns[c].Name, arr.Len(), rows)
 		}
 	}
 	rec := array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, rows)
 	release()
 	if err := validateRecord(rec); err != nil {
 		rec.Release()
-		return nil, fmt.Errorf("segment %s: %w", p.name, err)
+		return nil, fmt.Errorf("%w", err)
 	}
 	return rec, nil
 }
