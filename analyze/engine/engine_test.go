@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rewind-sh/rewind/analyze/engine/enginetest"
+	"github.com/rewind-sh/rewind/analyze/fields"
 	"github.com/rewind-sh/rewind/format"
 )
 
@@ -319,4 +320,78 @@ func TestHashPrescanOnlyWhenAHashIsRead(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSkippedColumnsChangeNoField replays recordings once per catalog
+// field, with a rule that prints the field on every event, reading the
+// columns the rule set needs and then every column: the outputs must be
+// equal. A field that starts reading a column of optionalColumns
+// without being listed there fails here (where the recordings hold a
+// value in that column).
+func TestSkippedColumnsChangeNoField(t *testing.T) {
+	var recs []*format.Recording
+	for _, s := range enginetest.Scenarios() {
+		recs = append(recs, record(t, s))
+	}
+	for _, name := range []string{"container", "setuid", "drift"} {
+		if rec, err := format.Open(filepath.Join("../../samples/recordings", name)); err == nil {
+			recs = append(recs, rec)
+		}
+	}
+	outputs := func(rs *Ruleset, rec *format.Recording) string {
+		var b strings.Builder
+		if _, err := rs.Run(rec, RunOptions{}, func(a *Alert) error {
+			b.WriteString(a.Output)
+			b.WriteByte('\n')
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	dir := t.TempDir()
+	for _, f := range fields.Default().Fields() {
+		if !f.Available() || f.FilterOnly {
+			continue
+		}
+		field := f.Name
+		switch f.Arg {
+		case fields.ArgIndexRequired:
+			field += "[1]"
+		case fields.ArgNameRequired:
+			continue // evt.arg.NAME: argFields keep every argument column
+		}
+		t.Run(field, func(t *testing.T) {
+			p := filepath.Join(dir, strings.NewReplacer("[", "_", "]", "_").Replace(field)+".yaml")
+			text := "- rule: r\n  desc: d\n  condition: evt.num > 0\n  output: \"%" + field + "\"\n  priority: INFO\n"
+			if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			rs, err := Load([]string{p}, LoadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			all := *rs
+			all.columns = nil // read everything
+			for _, rec := range recs {
+				if got, want := outputs(rs, rec), outputs(&all, rec); got != want {
+					t.Errorf("%s: outputs differ when the replay skips columns %v", rec.Dir, skipped(rs.columns))
+				}
+			}
+		})
+	}
+}
+
+func skipped(cols []format.ColumnID) []string {
+	in := map[format.ColumnID]bool{}
+	for _, c := range cols {
+		in[c] = true
+	}
+	var out []string
+	for c := format.ColumnID(0); c < format.NumColumns; c++ {
+		if !in[c] {
+			out = append(out, format.Columns[c].Name)
+		}
+	}
+	return out
 }

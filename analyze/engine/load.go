@@ -9,6 +9,7 @@ import (
 	"github.com/rewind-sh/rewind/analyze/cond"
 	"github.com/rewind-sh/rewind/analyze/fields"
 	"github.com/rewind-sh/rewind/analyze/rule"
+	"github.com/rewind-sh/rewind/format"
 )
 
 // LoadOptions choose how rules that need unavailable fields are treated.
@@ -68,6 +69,8 @@ type Ruleset struct {
 	// readsHashes says whether some rule or output reads a proc.exe.hash
 	// field; only then does a run load the exe_hash rows beforehand.
 	readsHashes bool
+	// columns are the columns a replay reads (see replayColumns).
+	columns []format.ColumnID
 }
 
 type outputField struct {
@@ -155,6 +158,7 @@ func Compile(rs *rule.Ruleset, files []string, opts LoadOptions) (*Ruleset, erro
 	}
 	out.trackFiles = needsFileTable(prog)
 	out.readsHashes = readsAnyField(prog, hashFields)
+	out.columns = replayColumns(prog)
 	return out, nil
 }
 

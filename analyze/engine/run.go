@@ -55,7 +55,7 @@ func (r *Ruleset) Run(rec *format.Recording, opts RunOptions, emit func(*Alert) 
 			return st, err
 		}
 	}
-	scan := format.ScanOptions{Since: opts.Since, Until: opts.Until, Columns: scanColumns(rec)}
+	scan := format.ScanOptions{Since: opts.Since, Until: opts.Until, Columns: r.scanColumns(rec)}
 	err := rec.Scan(scan, func(b *format.Batch) error {
 		return rp.batch(b, opts, &st, emit)
 	})
@@ -67,16 +67,54 @@ func (r *Ruleset) Run(rec *format.Recording, opts RunOptions, emit func(*Alert) 
 // reads: a replay skips decompressing them.
 var unreadColumns = []format.ColumnID{
 	format.ColSeq, format.ColUtsNs, format.ColIpcNs, format.ColCgroupNs, format.ColCgroupID,
+	format.ColMntNs, format.ColPidNs, format.ColNetNs, format.ColUserNs, format.ColEGID, format.ColExeGID,
 	format.ColState, format.ColTargetPathRaw, format.ColDropsPerCPU, format.ColDropsUser,
 	format.ColEventsPerKind, format.ColRingUsedBytes, format.ColRingSizeBytes,
 	format.ColRecorderCPUNs, format.ColRecorderRSSBytes,
 }
 
-// replayColumns is every column but the unread ones.
-var replayColumns = func() []format.ColumnID {
+// argFields render the recorded arguments of a call, which may be any
+// of the columns below that say so.
+var argFields = []string{"evt.arg", "evt.rawarg"} // also evt.args, evt.arg.NAME, evt.arg[N]
+
+// optionalColumns are read only by the fields named beside them (by the
+// field itself or through the process state they fill), so a replay
+// whose rules and outputs name none of those fields skips them. A name
+// matches any field that contains it, so "proc.pgid" covers
+// proc.pgid.name too. Keep this in step with analyze/fields: a field
+// that starts reading one of these columns must be listed here.
+var optionalColumns = []struct {
+	col     format.ColumnID
+	readers []string
+	args    bool // evt.args and evt.arg.* read it too
+}{
+	{format.ColEnv, []string{"proc.env"}, true},
+	{format.ColCapPermitted, []string{"thread.cap_permitted"}, true},
+	{format.ColCapInheritable, []string{"thread.cap_inheritable"}, true},
+	{format.ColPgid, []string{"proc.pgid", "proc.is_pgid_leader"}, true},
+	{format.ColVpgid, []string{"proc.vpgid", "proc.is_vpgid_leader"}, true},
+	{format.ColCgroupPath, []string{"proc.cgroup"}, false},
+	{format.ColContainerRuntime, []string{"container.type"}, false},
+	{format.ColExeMode, []string{"proc.exe.mode"}, false},
+	{format.ColExeUID, []string{"proc.exe.uid"}, false},
+	{format.ColEUID, []string{"user.euid"}, false},
+	{format.ColVtid, []string{"thread.vtid"}, false},
+	{format.ColCPU, []string{"evt.cpu"}, false},
+}
+
+// replayColumns returns the columns a replay of p reads: every column
+// but the unread ones and the optional ones no field of p needs.
+func replayColumns(p *cond.Program) []format.ColumnID {
 	skip := map[format.ColumnID]bool{}
 	for _, c := range unreadColumns {
 		skip[c] = true
+	}
+	for _, o := range optionalColumns {
+		readers := o.readers
+		if o.args {
+			readers = append(readers[:len(readers):len(readers)], argFields...)
+		}
+		skip[o.col] = !readsAnyField(p, readers)
 	}
 	var out []format.ColumnID
 	for c := format.ColumnID(0); c < format.NumColumns; c++ {
@@ -85,12 +123,12 @@ var replayColumns = func() []format.ColumnID {
 		}
 	}
 	return out
-}()
+}
 
-// scanColumns returns the column projection for rec, or nil (read
-// everything) when a segment has another schema version, which the
-// format reads only whole.
-func scanColumns(rec *format.Recording) []format.ColumnID {
+// scanColumns returns the column projection of a replay of rec, or nil
+// (read everything) when a segment has another schema version, which
+// the format reads only whole.
+func (r *Ruleset) scanColumns(rec *format.Recording) []format.ColumnID {
 	if rec.Manifest == nil {
 		return nil
 	}
@@ -99,7 +137,7 @@ func scanColumns(rec *format.Recording) []format.ColumnID {
 			return nil
 		}
 	}
-	return replayColumns
+	return r.columns
 }
 
 // hashColumns are what exe_hash rows carry.
@@ -115,7 +153,7 @@ var hashColumns = []format.ColumnID{format.ColExeDev, format.ColExeIno, format.C
 func (rp *replay) prescanHashes(rec *format.Recording) error {
 	var rows state.Rows
 	opts := format.ScanOptions{Kinds: format.SetOf(format.KindExeHash)}
-	if scanColumns(rec) != nil {
+	if rp.rs.scanColumns(rec) != nil {
 		opts.Columns = hashColumns
 	}
 	return rec.Scan(opts, func(b *format.Batch) error {

@@ -60,12 +60,6 @@ func (t *Table) fillCommon(p *Process, r *Rows, i int) {
 	if v, ok := r.Uint(format.ColGID, i); ok {
 		p.GID = uint32(v)
 	}
-	if v, ok := r.Uint(format.ColEUID, i); ok {
-		p.EUID = uint32(v)
-	}
-	if v, ok := r.Uint(format.ColEGID, i); ok {
-		p.EGID = uint32(v)
-	}
 	if v, ok := r.Uint(format.ColLoginUID, i); ok {
 		p.LoginUID = uint32(v)
 	}
@@ -80,18 +74,6 @@ func (t *Table) fillCommon(p *Process, r *Rows, i int) {
 	}
 	if v, ok := r.Uint(format.ColExeIno, i); ok {
 		p.Exe.Ino = v
-	}
-	if v, ok := r.Uint(format.ColPidNs, i); ok {
-		p.PidNs = uint32(v)
-	}
-	if v, ok := r.Uint(format.ColMntNs, i); ok {
-		p.MntNs = uint32(v)
-	}
-	if v, ok := r.Uint(format.ColNetNs, i); ok {
-		p.NetNs = uint32(v)
-	}
-	if v, ok := r.Uint(format.ColUserNs, i); ok {
-		p.UserNs = uint32(v)
 	}
 	if v, ok := r.Str(format.ColContainerID, i); ok {
 		p.ContainerID = clone(v)
@@ -130,9 +112,6 @@ func (t *Table) fillImage(p *Process, r *Rows, i int) {
 	}
 	if v, ok := r.Uint(format.ColExeUID, i); ok {
 		e.UID = uint32(v)
-	}
-	if v, ok := r.Uint(format.ColExeGID, i); ok {
-		e.GID = uint32(v)
 	}
 	e.UpperLayer, _ = r.Bool(format.ColExeUpperLayer, i)
 	e.LowerLayer, _ = r.Bool(format.ColExeLowerLayer, i)

@@ -10,7 +10,7 @@ type Exe struct {
 	Ctime, Mtime int64 // ns since epoch; 0 when unknown
 	Size         int64
 	Mode         uint32
-	UID, GID     uint32
+	UID          uint32
 	// Known is false when no exec or keyframe row described this
 	// executable (a process learned from a later event only).
 	Known      bool
@@ -35,12 +35,13 @@ type ExeKey struct {
 
 // Process is one process (thread group) as known at the current point of
 // the replay. The table owns it; callers read it during the event they
-// were handed it for and must not modify it.
+// were handed it for and must not modify it. It keeps what fields read
+// through the process; what each row carries itself (effective ids,
+// namespaces) is read from the row.
 type Process struct {
 	Pid, Ppid, Vpid  int32
 	Sid, Pgid, Vpgid int32
 	UID, GID         uint32
-	EUID, EGID       uint32
 	LoginUID         uint32
 	Comm             string
 	ExePath          string
@@ -55,10 +56,9 @@ type Process struct {
 	CapEffective, CapPermitted, CapInheritable uint64
 	CapsKnown                                  bool
 
-	PidNs, MntNs, NetNs, UserNs uint32
-	CgroupPath                  string
-	ContainerID                 string // "" on the host
-	ContainerRuntime            string
+	CgroupPath       string
+	ContainerID      string // "" on the host
+	ContainerRuntime string
 
 	// PidnsInitStartTs is the start time of the init process of the
 	// process's pid namespace (container.start_ts); 0 when unknown.
