@@ -338,7 +338,7 @@ func TestSkippedColumnsChangeNoField(t *testing.T) {
 			recs = append(recs, rec)
 		}
 	}
-	outputs := func(rs *Ruleset, rec *format.Recording) string {
+	outputs := func(t *testing.T, rs *Ruleset, rec *format.Recording) string {
 		var b strings.Builder
 		if _, err := rs.Run(rec, RunOptions{}, func(a *Alert) error {
 			b.WriteString(a.Output)
@@ -362,6 +362,7 @@ func TestSkippedColumnsChangeNoField(t *testing.T) {
 			continue // evt.arg.NAME: argFields keep every argument column
 		}
 		t.Run(field, func(t *testing.T) {
+			t.Parallel() // the rule sets and recordings are read-only
 			p := filepath.Join(dir, strings.NewReplacer("[", "_", "]", "_").Replace(field)+".yaml")
 			text := "- rule: r\n  desc: d\n  condition: evt.num > 0\n  output: \"%" + field + "\"\n  priority: INFO\n"
 			if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
@@ -374,7 +375,7 @@ func TestSkippedColumnsChangeNoField(t *testing.T) {
 			all := *rs
 			all.columns = nil // read everything
 			for _, rec := range recs {
-				if got, want := outputs(rs, rec), outputs(&all, rec); got != want {
+				if got, want := outputs(t, rs, rec), outputs(t, &all, rec); got != want {
 					t.Errorf("%s: outputs differ when the replay skips columns %v", rec.Dir, skipped(rs.columns))
 				}
 			}
