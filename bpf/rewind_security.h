@@ -18,6 +18,23 @@ static long vma_check(struct task_struct *task, struct vm_area_struct *vma, stru
 /* Whether the mapping at addr is backed by a file. Unknown (the lookup
  * found nothing or could not take the mm lock) counts as anonymous, so
  * that the event is kept. */
+/* Before 6.18 a namespace's CLONE_NEW* type was in its operations
+ * (proc_ns_operations.type); since then it is in ns_common.ns_type. */
+struct proc_ns_operations___typed {
+	int type;
+};
+struct ns_common___ops_typed {
+	const struct proc_ns_operations___typed *ops;
+};
+
+static __always_inline u32 ns_type_of(struct ns_common *ns)
+{
+	if (bpf_core_field_exists(ns->ns_type))
+		return BPF_CORE_READ(ns, ns_type);
+	struct ns_common___ops_typed *old = (void *)ns;
+	return BPF_CORE_READ(old, ops, type);
+}
+
 static __always_inline bool file_backed(__u64 addr)
 {
 	struct vma_query q = {};
@@ -103,8 +120,13 @@ static __noinline int do_security(__u32 nr, __s64 ret, const __u64 *args)
 		unsigned long magic = BPF_CORE_READ(ino, i_sb, s_magic);
 		/* an nsfs file names the namespace by its inode; a pidfd names
 		 * a process, whose namespaces are joined */
-		if (magic == NSFS_MAGIC)
+		if (magic == NSFS_MAGIC) {
+			/* the namespace's own type, since the caller may pass 0
+			 * (any); an nsfs inode's i_private is its ns_common */
+			struct ns_common *ns = BPF_CORE_READ(ino, i_private);
 			b->ino = BPF_CORE_READ(ino, i_ino);
+			b->ns_flags = ns_type_of(ns);
+		}
 		else if (magic == PID_FS_MAGIC)
 			b->target_pid = pid_nr_at((struct pid *)BPF_CORE_READ(f, private_data), 0, NULL);
 		off = put_file_path(s, off, FIELD_PATH, f);

@@ -72,6 +72,12 @@ func Convert(dst *format.Event, src *bpf.Event, clock bpf.BootClock) bool {
 	case format.KindOpen, format.KindFile:
 		convertPaths(dst, src)
 		dst.Flags, dst.Mode, dst.Fd, dst.Dev, dst.Ino = src.Flags, src.Mode, src.Fd, src.Dev, src.Ino
+		if src.Syscall == "truncate" || src.Syscall == "ftruncate" {
+			dst.Len = src.Len
+		} else {
+			dst.Null.Add(format.ColLen)
+		}
+		nullFdUnlessTaken(dst, src)
 		convertIDs(dst, src)
 	case format.KindNet:
 		convertNet(dst, src)
@@ -80,11 +86,18 @@ func Convert(dst *format.Event, src *bpf.Event, clock bpf.BootClock) bool {
 		dst.Flags, dst.Fd = src.Flags, src.Fd
 		dst.TargetPid, dst.Signal, dst.Op, dst.NsFlags = src.TargetPid, src.Signal, src.Op, src.NsFlags
 		dst.FsType, dst.Addr, dst.Len, dst.Prot = src.FsType, src.Addr, src.Len, src.Prot
-		dst.CapPermitted, dst.CapInheritable = src.CapPermitted, src.CapInheritable
+		dst.CapEffective, dst.CapPermitted, dst.CapInheritable = src.CapEffective, src.CapPermitted, src.CapInheritable
 		if src.Syscall != "capset" {
+			dst.Null.Add(format.ColCapEffective)
 			dst.Null.Add(format.ColCapPermitted)
 			dst.Null.Add(format.ColCapInheritable)
 		}
+		if src.Syscall == "setns" && src.Ino != 0 {
+			dst.Ino = src.Ino
+		} else {
+			dst.Null.Add(format.ColIno)
+		}
+		nullFdUnlessTaken(dst, src)
 		convertIDs(dst, src)
 	}
 	return true
@@ -107,6 +120,26 @@ func convertExec(dst *format.Event, src *bpf.Event, clock bpf.BootClock) {
 	dst.StartTs = clock.Epoch(src.StartBootNs)
 	dst.TTY, dst.Sid, dst.Pgid, dst.Vpgid = src.TTY, src.Sid, src.Pgid, src.Vpgid
 	dst.CapEffective, dst.CapPermitted, dst.CapInheritable = src.CapEffective, src.CapPermitted, src.CapInheritable
+}
+
+// fdCalls are the file and security calls that return or act on a file
+// descriptor; the others take paths or none, and their fd column is null
+// (a 0 would read as stdin). The value true marks calls where the fd is
+// optional (utimensat acts on its dirfd only without a path; mmap of
+// anonymous memory, the only one recorded, passes -1): -1 there
+// means none.
+var fdCalls = map[string]bool{
+	"open": false, "creat": false, "openat": false, "openat2": false,
+	"fchmod": false, "fchown": false, "ftruncate": false,
+	"utimensat": true, "futimesat": true,
+	"setns": false, "finit_module": false, "memfd_create": false, "mmap": true,
+}
+
+func nullFdUnlessTaken(dst *format.Event, src *bpf.Event) {
+	optional, ok := fdCalls[src.Syscall]
+	if !ok || optional && src.Fd == -1 {
+		dst.Null.Add(format.ColFd)
+	}
 }
 
 func convertPaths(dst *format.Event, src *bpf.Event) {

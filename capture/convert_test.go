@@ -69,6 +69,60 @@ func TestConvert(t *testing.T) {
 					t.Errorf("capset row %+v", ev)
 				}
 			}},
+		{"capset keeps the effective set too", bpf.Event{Kind: bpf.KindSecurity, Syscall: "capset", CapEffective: 3, CapPermitted: 7},
+			func(t *testing.T, ev *format.Event) {
+				if ev.Null.Has(format.ColCapEffective) || ev.CapEffective != 3 {
+					t.Errorf("capset row %+v null %v", ev, ev.Null)
+				}
+			}},
+		{"a ptrace row has no effective set", bpf.Event{Kind: bpf.KindSecurity, Syscall: "ptrace"},
+			func(t *testing.T, ev *format.Event) {
+				if !ev.Null.Has(format.ColCapEffective) {
+					t.Errorf("cap_effective of a ptrace row is not null")
+				}
+			}},
+		{"truncate keeps its length", bpf.Event{Kind: bpf.KindFile, Syscall: "truncate", Path: "/tmp/f", Fd: -1, Len: 4096},
+			func(t *testing.T, ev *format.Event) {
+				if ev.Null.Has(format.ColLen) || ev.Len != 4096 || !ev.Null.Has(format.ColFd) {
+					t.Errorf("truncate row %+v null %v", ev, ev.Null)
+				}
+			}},
+		{"ftruncate keeps its length and fd", bpf.Event{Kind: bpf.KindFile, Syscall: "ftruncate", Fd: 0, Len: 1},
+			func(t *testing.T, ev *format.Event) {
+				if ev.Null.Has(format.ColLen) || ev.Len != 1 || ev.Null.Has(format.ColFd) || ev.Fd != 0 {
+					t.Errorf("ftruncate row %+v null %v", ev, ev.Null)
+				}
+			}},
+		{"an unlink has no length and no fd", bpf.Event{Kind: bpf.KindFile, Syscall: "unlinkat", Fd: -1},
+			func(t *testing.T, ev *format.Event) {
+				if !ev.Null.Has(format.ColLen) || !ev.Null.Has(format.ColFd) {
+					t.Errorf("null set %v", ev.Null)
+				}
+			}},
+		{"utimensat on a path has no fd, on an fd keeps it", bpf.Event{Kind: bpf.KindFile, Syscall: "utimensat", Fd: -1},
+			func(t *testing.T, ev *format.Event) {
+				if !ev.Null.Has(format.ColFd) {
+					t.Errorf("null set %v", ev.Null)
+				}
+			}},
+		{"a failed open keeps fd -1", bpf.Event{Kind: bpf.KindOpen, Syscall: "openat", Fd: -1, Ret: -2},
+			func(t *testing.T, ev *format.Event) {
+				if ev.Null.Has(format.ColFd) || ev.Fd != -1 {
+					t.Errorf("open row %+v null %v", ev, ev.Null)
+				}
+			}},
+		{"setuid has no fd", bpf.Event{Kind: bpf.KindSecurity, Syscall: "setuid", Fd: -1},
+			func(t *testing.T, ev *format.Event) {
+				if !ev.Null.Has(format.ColFd) || !ev.Null.Has(format.ColIno) {
+					t.Errorf("null set %v", ev.Null)
+				}
+			}},
+		{"setns keeps the namespace inode and the fd", bpf.Event{Kind: bpf.KindSecurity, Syscall: "setns", Fd: 3, Ino: 4026531840, NsFlags: 0x40000000},
+			func(t *testing.T, ev *format.Event) {
+				if ev.Null.Has(format.ColIno) || ev.Ino != 4026531840 || ev.Null.Has(format.ColFd) || ev.Fd != 3 || ev.NsFlags != 0x40000000 {
+					t.Errorf("setns row %+v null %v", ev, ev.Null)
+				}
+			}},
 		{"ip addresses become text, the protocol a name",
 			bpf.Event{Kind: bpf.KindNet, Syscall: "connect", Family: 2, Proto: 6, Saddr: netip.MustParseAddr("10.0.0.1"), Daddr: netip.MustParseAddr("1.2.3.4"), Dport: 443},
 			func(t *testing.T, ev *format.Event) {

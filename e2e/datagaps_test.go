@@ -1,0 +1,131 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rewind-sh/rewind/format"
+)
+
+// TestArgumentsOfFileAndSecurityCallsAreRecorded makes calls whose
+// arguments once went missing (truncate lengths, the namespace setns
+// joins, the sets capset installs) or were recorded as 0 where the call
+// takes no descriptor, and compares their rows with what the test did
+// and saw: stat(2) of the namespace file, capget(2).
+func TestArgumentsOfFileAndSecurityCallsAreRecorded(t *testing.T) {
+	RequireRoot(t)
+	dir := t.TempDir()
+	rec := startRecorder(t, filepath.Join(dir, "rec"))
+
+	path := filepath.Join(dir, "file")
+	writeFile(t, path, "some bytes")
+	if err := os.Truncate(path, 12345); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(777); err != nil {
+		t.Fatal(err)
+	}
+	ftruncFd := int32(f.Fd())
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+
+	// setns and capset act on the calling thread: join the namespace the
+	// thread is already in, and install the sets it already has.
+	runtime.LockOSThread()
+	nsFile, err := os.Open("/proc/thread-self/ns/uts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nsStat unix.Stat_t
+	if err := unix.Fstat(int(nsFile.Fd()), &nsStat); err != nil {
+		t.Fatal(err)
+	}
+	nsFd := int32(nsFile.Fd())
+	if err := unix.Setns(int(nsFd), 0); err != nil {
+		t.Fatal(err)
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var caps [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &caps[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Capset(&hdr, &caps[0]); err != nil {
+		t.Fatal(err)
+	}
+	runtime.UnlockOSThread()
+	nsFile.Close()
+	f.Close()
+	rec.stop(t)
+
+	pid := int32(os.Getpid())
+	rows, _, err := LoadRows(rec.dir, map[int32]bool{pid: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	find := func(kind format.Kind, syscall string, match func(*format.Event) bool) *format.Event {
+		t.Helper()
+		for _, ev := range rows.of(pid, kind) {
+			if ev.Syscall == syscall && (match == nil || match(ev)) {
+				return ev
+			}
+		}
+		t.Errorf("no %s row of pid %d in the recording", syscall, pid)
+		return nil
+	}
+	isNull := func(ev *format.Event, c format.ColumnID) bool { return ev.Null.Has(c) }
+
+	if ev := find(format.KindFile, "truncate", func(ev *format.Event) bool { return ev.Path == path }); ev != nil {
+		if isNull(ev, format.ColLen) || ev.Len != 12345 {
+			t.Errorf("truncate: len %d (null %v), want 12345", ev.Len, isNull(ev, format.ColLen))
+		}
+		if !isNull(ev, format.ColFd) {
+			t.Errorf("truncate: fd %d, want null (the call takes a path)", ev.Fd)
+		}
+	}
+	if ev := find(format.KindFile, "ftruncate", func(ev *format.Event) bool { return ev.Fd == ftruncFd }); ev != nil {
+		if isNull(ev, format.ColLen) || ev.Len != 777 {
+			t.Errorf("ftruncate: len %d (null %v), want 777", ev.Len, isNull(ev, format.ColLen))
+		}
+	}
+	if ev := find(format.KindFile, "unlinkat", func(ev *format.Event) bool { return ev.Path == path }); ev != nil {
+		if !isNull(ev, format.ColFd) || !isNull(ev, format.ColLen) {
+			t.Errorf("unlinkat: fd %d len %d, want both null", ev.Fd, ev.Len)
+		}
+	}
+	if ev := find(format.KindSecurity, "setns", nil); ev != nil {
+		if ev.Fd != nsFd || isNull(ev, format.ColFd) {
+			t.Errorf("setns: fd %d, want %d", ev.Fd, nsFd)
+		}
+		if ev.Ino != nsStat.Ino || isNull(ev, format.ColIno) {
+			t.Errorf("setns: ino %d, want the namespace file's %d", ev.Ino, nsStat.Ino)
+		}
+		if ev.NsFlags != unix.CLONE_NEWUTS {
+			t.Errorf("setns: ns_flags %#x, want CLONE_NEWUTS %#x although the caller passed 0", ev.NsFlags, unix.CLONE_NEWUTS)
+		}
+		if ev.Ret != 0 {
+			t.Errorf("setns: ret %d", ev.Ret)
+		}
+	}
+	if ev := find(format.KindSecurity, "capset", nil); ev != nil {
+		eff := uint64(caps[0].Effective) | uint64(caps[1].Effective)<<32
+		prm := uint64(caps[0].Permitted) | uint64(caps[1].Permitted)<<32
+		if isNull(ev, format.ColCapEffective) || ev.CapEffective != eff {
+			t.Errorf("capset: cap_effective %#x (null %v), want %#x", ev.CapEffective, isNull(ev, format.ColCapEffective), eff)
+		}
+		if isNull(ev, format.ColCapPermitted) || ev.CapPermitted != prm {
+			t.Errorf("capset: cap_permitted %#x, want %#x", ev.CapPermitted, prm)
+		}
+		if !isNull(ev, format.ColFd) || !isNull(ev, format.ColIno) {
+			t.Errorf("capset: fd %d ino %d, want both null", ev.Fd, ev.Ino)
+		}
+	}
+}
