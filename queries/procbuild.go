@@ -3,10 +3,12 @@
 package queries
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -93,16 +95,14 @@ func (m *minMax) max(v int64, valid bool) {
 // instRow is one row that makes process instances, with the columns the
 // structure needs; the attribute columns stay in the batch it points to.
 type instRow struct {
-	t, ord               int64 // event time; position in the recording
-	startT               int64 // exec and keyframe: the process start
-	kind                 format.Kind
-	pid, ppid, childPid  int32 // pid is 0 when null
-	exitCode, exitSignal int32
-	ppidOK, startOK      bool
-	codeOK, signalOK     bool
-	batch                int32 // which batch holds the row (the reader's numbering)
-	row                  int32 // the row in that batch
-	inst                 *inst // the instance the row belongs to, once built
+	t, ord              int64 // event time; position in the recording
+	startT              int64 // exec and keyframe: the process start
+	kind                format.Kind
+	pid, ppid, childPid int32 // pid is 0 when null
+	ppidOK, startOK     bool
+	batch               int32 // which batch holds the row (the reader's numbering)
+	row                 int32 // the row in that batch
+	inst                int32 // its instance, once built: an index into instances.order
 }
 
 // priority is the key of the row for the columns every row offers: a
@@ -117,30 +117,19 @@ func (r *instRow) priority() rank {
 
 // inst is one process instance being built.
 type inst struct {
-	pid int32
-	gen int64
+	pid   int32
+	index int32 // in instances.order
+	gen   int64
 
 	// structure
 	forkParent                                         earliest[int32]
 	forkT, execStart, kfStart, firstT, exitT, lastExec minMax
-	exitCode, exitSignal                               latest[int32]
 	firstPpid                                          earliest[int32]
 	execCount                                          int64
 	inKeyframe                                         bool
 
-	// attributes
-	imagePath, cwd, interpreter, runtime latest[string]
-	argv                                 latest[[]string]
-	ctime, mtime, size                   latest[int64]
-	mode, tty                            latest[uint32]
-	sid                                  latest[int32]
-	upper, memfd, writable               latest[bool]
-
-	exePath, comm, container latest[string]
-	dev, ino, cgroup         latest[uint64]
-	uid, gid, euid, egid, lu latest[uint32]
-	pidNs, mntNs, netNs, usr latest[uint32]
-	vpid                     latest[int32]
+	// attributes: allocated for the instances whose attributes are read
+	*instAttrs
 
 	// derived
 	id, parentID string
@@ -159,22 +148,141 @@ type inst struct {
 	reached      bool // walked from a root: in _tree
 }
 
-type instKey struct {
-	pid int32
-	gen int64
+// instAttrs are an instance's attributes, apart so that the structure
+// of many instances stays small.
+type instAttrs struct {
+	exitCode, exitSignal latest[int32]
+
+	imagePath, cwd, interpreter, runtime latest[string]
+	argv                                 latest[[]string]
+	ctime, mtime, size                   latest[int64]
+	mode, tty                            latest[uint32]
+	sid                                  latest[int32]
+	upper, memfd, writable               latest[bool]
+
+	exePath, comm, container latest[string]
+	dev, ino, cgroup         latest[uint64]
+	uid, gid, euid, egid, lu latest[uint32]
+	pidNs, mntNs, netNs, usr latest[uint32]
+	vpid                     latest[int32]
+}
+
+// withAttrs makes p's attributes, all null, unless they exist.
+func (p *inst) withAttrs() {
+	if p.instAttrs == nil {
+		p.instAttrs = &instAttrs{}
+	}
 }
 
 // instances is the structure of a recording's process instances.
 type instances struct {
-	byKey map[instKey]*inst
-	order []*inst           // in order of first row
-	exits map[int32][]int64 // leader exit times per pid, sorted
+	pids  pidTable
+	order []*inst // in order of first row
 }
 
-// genAt is the generation of pid at time t: the leader exits before it.
-func (s *instances) genAt(pid int32, t int64) int64 {
-	ts := s.exits[pid]
-	return int64(sort.Search(len(ts), func(i int) bool { return ts[i] >= t }))
+// pidInstances are the instances of one pid.
+type pidInstances struct {
+	pid   int32
+	exits []int64 // leader exit times, sorted
+	gen0  *inst   // generation 0 (most pids have no other)
+	later []*inst // generations 1...; nil for a generation without rows
+}
+
+// genAt is the generation of the pid at time t: the leader exits before
+// it.
+func (pi *pidInstances) genAt(t int64) int64 {
+	return int64(sort.Search(len(pi.exits), func(i int) bool { return pi.exits[i] >= t }))
+}
+
+func (pi *pidInstances) gen(g int64) *inst {
+	if g == 0 {
+		return pi.gen0
+	}
+	if g <= int64(len(pi.later)) {
+		return pi.later[g-1]
+	}
+	return nil
+}
+
+func (pi *pidInstances) setGen(g int64, p *inst) {
+	if g == 0 {
+		pi.gen0 = p
+		return
+	}
+	for int64(len(pi.later)) < g {
+		pi.later = append(pi.later, nil)
+	}
+	pi.later[g-1] = p
+}
+
+// pidTable finds the instances of a pid: open addressing over entries
+// held in one slice, so that a pid costs no allocation of its own. A
+// pointer it returns is good until the next insertion.
+type pidTable struct {
+	slots   []pidSlot
+	entries []pidInstances
+}
+
+// pidSlot holds its pid, so that a probe reads the slots alone.
+type pidSlot struct {
+	pid   int32
+	entry int32 // index + 1 in entries; 0: empty
+}
+
+func (t *pidTable) slot(pid int32) uint32 { return uint32(pid) * 2654435761 }
+
+// get returns the instances of pid, nil when it has none and create is
+// false.
+func (t *pidTable) get(pid int32, create bool) *pidInstances {
+	if len(t.slots) > 0 {
+		mask := uint32(len(t.slots) - 1)
+		for h := t.slot(pid) & mask; t.slots[h].entry != 0; h = (h + 1) & mask {
+			if t.slots[h].pid == pid {
+				return &t.entries[t.slots[h].entry-1]
+			}
+		}
+	}
+	if !create {
+		return nil
+	}
+	if 2*(len(t.entries)+1) > len(t.slots) {
+		t.grow()
+	}
+	t.entries = append(t.entries, pidInstances{pid: pid})
+	t.put(pid, int32(len(t.entries)))
+	return &t.entries[len(t.entries)-1]
+}
+
+func (t *pidTable) put(pid, entry int32) {
+	mask := uint32(len(t.slots) - 1)
+	h := t.slot(pid) & mask
+	for t.slots[h].entry != 0 {
+		h = (h + 1) & mask
+	}
+	t.slots[h] = pidSlot{pid, entry}
+}
+
+func (t *pidTable) grow() {
+	t.slots = make([]pidSlot, max(1024, 2*len(t.slots)))
+	for i := range t.entries {
+		t.put(t.entries[i].pid, int32(i+1))
+	}
+}
+
+// reserve makes room for n pids.
+func (t *pidTable) reserve(n int) {
+	t.entries = slices.Grow(t.entries, n)
+	for len(t.slots) < 2*n {
+		t.grow()
+	}
+}
+
+// at returns the instance of pid live at time t, if it has rows.
+func (t *pidTable) at(pid int32, when int64) *inst {
+	if pi := t.get(pid, false); pi != nil {
+		return pi.gen(pi.genAt(when))
+	}
+	return nil
 }
 
 // buildInstances makes the instances of rows, which must be in (t, ord)
@@ -182,16 +290,20 @@ func (s *instances) genAt(pid int32, t int64) int64 {
 // lineage (and ancestor ids when ancestors is set). It points each row
 // at its instance. Attributes and image inheritance come after.
 func buildInstances(rows []instRow, ancestors bool) *instances {
-	s := &instances{byKey: map[instKey]*inst{}, exits: map[int32][]int64{}}
+	// A process has about two instance rows (fork, exit; an exec or two).
+	s := &instances{order: make([]*inst, 0, len(rows)*3/5)}
+	s.pids.reserve(len(rows) * 3 / 5)
 	// Leader exits first: a row's generation counts the exits before it.
 	for i := range rows {
 		if rows[i].kind == format.KindExit {
-			s.exits[rows[i].pid] = append(s.exits[rows[i].pid], rows[i].t)
+			pi := s.pids.get(rows[i].pid, true)
+			pi.exits = append(pi.exits, rows[i].t)
 		}
 	}
-	for _, ts := range s.exits {
-		slices.Sort(ts)
+	for i := range s.pids.entries {
+		slices.Sort(s.pids.entries[i].exits)
 	}
+	var slab []inst // instances are allocated a slab at a time
 	for i := range rows {
 		r := &rows[i]
 		t, at := r.t, rank{r.t, r.ord}
@@ -199,14 +311,19 @@ func buildInstances(rows []instRow, ancestors bool) *instances {
 		if r.kind == format.KindFork {
 			ipid, keyT = r.childPid, t-1_000_000_000
 		}
-		key := instKey{ipid, s.genAt(ipid, keyT)}
-		p := s.byKey[key]
+		pi := s.pids.get(ipid, true)
+		gen := pi.genAt(keyT)
+		p := pi.gen(gen)
 		if p == nil {
-			p = &inst{pid: ipid, gen: key.gen}
-			s.byKey[key] = p
+			if len(slab) == cap(slab) {
+				slab = make([]inst, 0, 1024)
+			}
+			slab = append(slab, inst{pid: ipid, gen: gen, index: int32(len(s.order))})
+			p = &slab[len(slab)-1]
+			pi.setGen(gen, p)
 			s.order = append(s.order, p)
 		}
-		r.inst = p
+		r.inst = p.index
 		p.firstT.min(t, true)
 		switch r.kind {
 		case format.KindFork:
@@ -221,8 +338,6 @@ func buildInstances(rows []instRow, ancestors bool) *instances {
 			p.inKeyframe = true
 		case format.KindExit:
 			p.exitT.max(t, true)
-			p.exitCode.offer(r.exitCode, r.codeOK, at)
-			p.exitSignal.offer(r.exitSignal, r.signalOK, at)
 		}
 		if r.kind != format.KindFork {
 			p.firstPpid.offer(r.ppid, r.ppidOK, at)
@@ -230,7 +345,7 @@ func buildInstances(rows []instRow, ancestors bool) *instances {
 	}
 	// Instance ids, starts, parents.
 	for _, p := range s.order {
-		p.id = fmt.Sprintf("%d:%d", p.pid, p.gen)
+		p.id = strconv.FormatInt(int64(p.pid), 10) + ":" + strconv.FormatInt(p.gen, 10)
 	}
 	for _, p := range s.order {
 		switch {
@@ -249,7 +364,7 @@ func buildInstances(rows []instRow, ancestors bool) *instances {
 			p.parentPid, hasParent = p.forkParent.v, true
 		}
 		if hasParent {
-			if q := s.byKey[instKey{p.parentPid, s.genAt(p.parentPid, p.startT)}]; q != nil {
+			if q := s.pids.at(p.parentPid, p.startT); q != nil {
 				p.parentID, p.parent = q.id, q
 				q.children = append(q.children, p)
 			}
@@ -258,12 +373,11 @@ func buildInstances(rows []instRow, ancestors bool) *instances {
 	// Trees: depth, keys, lineage; children by start then pid, as the
 	// tree key orders them.
 	for _, p := range s.order {
-		sort.Slice(p.children, func(a, b int) bool {
-			x, y := p.children[a], p.children[b]
+		slices.SortFunc(p.children, func(x, y *inst) int {
 			if x.startT != y.startT {
-				return x.startT < y.startT
+				return cmp.Compare(x.startT, y.startT)
 			}
-			return x.pid < y.pid
+			return cmp.Compare(x.pid, y.pid)
 		})
 	}
 	var walk func(p *inst)
@@ -293,12 +407,16 @@ func buildInstances(rows []instRow, ancestors bool) *instances {
 // batch does not have (read as null).
 type rowCols [format.NumColumns]arrow.Array
 
-// offerAttributes offers row i of cols, which is instance row r, to its
-// instance's attributes.
-func offerAttributes(r *instRow, cols *rowCols, i int) {
-	p := r.inst
+// offerAttributes offers row i of cols, which is instance row r, to the
+// attributes of its instance p.
+func offerAttributes(p *inst, r *instRow, cols *rowCols, i int) {
+	p.withAttrs()
 	at, pri := rank{r.t, r.ord}, r.priority()
 	c := cell{cols, i}
+	if r.kind == format.KindExit {
+		p.exitCode.offer(c.i32(format.ColExitCode, at))
+		p.exitSignal.offer(c.i32(format.ColExitSignal, at))
+	}
 	if r.kind == format.KindExec || r.kind == format.KindKeyframe {
 		p.imagePath.offer(c.str(format.ColExePath, at))
 		p.ctime.offer(c.i64(format.ColExeCtime, at))
@@ -335,11 +453,11 @@ func offerAttributes(r *instRow, cols *rowCols, i int) {
 	}
 }
 
-// resolveImage settles p's image once its attributes and those of its
-// ancestors are in: a fork copies the parent's image, so a child that
-// never exec'd takes it when its own rows name the same file, down a
-// chain of at most maxForkChain forks. Only instances in the tree
-// inherit (as _tree holds them).
+// resolveImage settles p's image once the attributes of p and of its
+// ancestors are in (withAttrs made for each): a fork copies the parent's
+// image, so a child that never exec'd takes it when its own rows name
+// the same file, down a chain of at most maxForkChain forks. Only
+// instances in the tree inherit (as _tree holds them).
 func resolveImage(p *inst) {
 	var chain []*inst
 	for q := p; q != nil && q.reached && !q.resolved; q = q.parent {
@@ -419,10 +537,13 @@ func (r *Runner) buildProcessTables(ctx context.Context) error {
 	s := buildInstances(rows, true)
 	for i := range rows {
 		row := &rows[i]
-		offerAttributes(row, cols[row.batch], int(row.row))
+		offerAttributes(s.order[row.inst], row, cols[row.batch], int(row.row))
 		if row.kind == format.KindExec {
 			execs = append(execs, *row)
 		}
+	}
+	for _, p := range s.order {
+		p.withAttrs()
 	}
 	for _, p := range s.order {
 		resolveImage(p)
@@ -438,7 +559,7 @@ func (r *Runner) buildProcessTables(ctx context.Context) error {
 	defer b.Release()
 	for _, e := range execs {
 		b.Field(0).(*array.Int64Builder).Append(e.ord)
-		b.Field(1).(*array.Int64Builder).Append(e.inst.gen)
+		b.Field(1).(*array.Int64Builder).Append(s.order[e.inst].gen)
 	}
 	return r.loadArrow(ctx, "_exec_gen", b.NewRecordBatch())
 }
@@ -449,11 +570,8 @@ func fillStructure(row *instRow, cols *rowCols, i int) {
 	pid, _ := intAt(cols[format.ColPid], i)
 	ppid, ppidOK := intAt(cols[format.ColPpid], i)
 	child, _ := intAt(cols[format.ColChildPid], i)
-	code, codeOK := intAt(cols[format.ColExitCode], i)
-	signal, signalOK := intAt(cols[format.ColExitSignal], i)
 	row.pid, row.ppid, row.childPid = int32(pid), int32(ppid), int32(child)
-	row.exitCode, row.exitSignal = int32(code), int32(signal)
-	row.ppidOK, row.codeOK, row.signalOK = ppidOK, codeOK, signalOK
+	row.ppidOK = ppidOK
 }
 
 // sqlExtra are the columns of an instRowsSQL result that are not

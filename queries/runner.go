@@ -371,6 +371,12 @@ func (r *Runner) queryHinted(ctx context.Context, name, text string, sink Sink, 
 	if err := r.ensureTables(ctx, text); err != nil {
 		return err
 	}
+	return r.queryLocked(ctx, name, text, sink, hint, args)
+}
+
+// queryLocked is queryHinted with r.mu held, for a statement that reads
+// no derived table.
+func (r *Runner) queryLocked(ctx context.Context, name, text string, sink Sink, hint *rowHint, args []any) error {
 	r.hint = hint
 	defer func() { r.hint = nil }()
 	return r.run(ctx, name, text, args, false, func() error { return r.query(ctx, name, text, sink, args) })

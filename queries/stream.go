@@ -113,11 +113,14 @@ type scanReader struct {
 type rowHint struct {
 	pids         map[int32]bool // nil: any pid
 	since, until int64          // ns; 0: unbounded
+	// batch, when not nil, picks the batches that can hold such rows
+	// (format.ScanOptions.Batch); the others are not read.
+	batch func(segment string, index int) bool
 }
 
 func newScanReader(view string, src Source, opts format.ScanOptions, schema *arrow.Schema, project []int, hint *rowHint) *scanReader {
 	if hint != nil {
-		opts.Since, opts.Until = hint.since, hint.until
+		opts.Since, opts.Until, opts.Batch = hint.since, hint.until, hint.batch
 	}
 	if project != nil {
 		// The recording decodes only these columns (and ts and kind).

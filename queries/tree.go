@@ -34,18 +34,13 @@ type TreeOptions struct {
 }
 
 // Tree runs the process-tree named query and returns its roots: the
-// processes whose parent is not in the answer.
+// processes whose parent is not in the answer. The subtree is read
+// straight from the recording (see scope.go), not from the process
+// tables, with the same answer.
 func (r *Runner) Tree(ctx context.Context, opts TreeOptions) ([]*TreeNode, error) {
-	q, _ := Named("process-tree")
-	var pid, at any
-	if opts.Pid != 0 {
-		pid = opts.Pid
-	}
-	if opts.At != 0 {
-		at = opts.At
-	}
 	c := &collectSink{}
-	if err := r.Query(ctx, q.Name, q.SQL, c, sql.Named("pid", pid), sql.Named("at", at)); err != nil {
+	args := []any{sql.Named("pid", nilIfZero(opts.Pid)), sql.Named("at", nilIfZero(opts.At))}
+	if err := r.processTree(ctx, opts.Pid, opts.At, args, c); err != nil {
 		return nil, err
 	}
 	byID := map[string]*TreeNode{}
