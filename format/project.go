@@ -327,37 +327,103 @@ func (p *projector) node(rb fbTable, i int) (fbNode, error) {
 	return nd, nil
 }
 
-// buffer decompresses buffer i of a batch body.
-func (p *projector) buffer(rb fbTable, body []byte, i int) (*memory.Buffer, error) {
+// rawBuffer returns buffer i of a batch body as stored, whether it is
+// compressed, and its decompressed size.
+func (p *projector) rawBuffer(rb fbTable, body []byte, i int) (raw []byte, compressed bool, size int64, err error) {
 	start, n, _ := rb.vector(2, 16)
 	if i >= n {
-		return nil, fmt.Errorf("%w: buffer %d of %d", errMalformed, i, n)
+		return nil, false, 0, fmt.Errorf("%w: buffer %d of %d", errMalformed, i, n)
 	}
 	off := binary.LittleEndian.Uint64(rb.buf[start+16*i:])
 	length := binary.LittleEndian.Uint64(rb.buf[start+16*i+8:])
-	raw := body[off : off+length] // bounds checked by checkRecordBatchFB
+	raw = body[off : off+length] // bounds checked by checkRecordBatchFB
 	if length == 0 {
-		return memory.NewBufferBytes(nil), nil
+		return nil, false, 0, nil
 	}
 	if _, ok, _ := rb.sub(3); !ok { // uncompressed body
-		return memory.NewBufferBytes(append([]byte(nil), raw...)), nil
+		return raw, false, int64(len(raw)), nil
 	}
 	if len(raw) < 8 {
-		return nil, fmt.Errorf("%w: compressed buffer %d too short", errMalformed, i)
+		return nil, false, 0, fmt.Errorf("%w: compressed buffer %d too short", errMalformed, i)
 	}
-	size := int64(binary.LittleEndian.Uint64(raw))
+	size = int64(binary.LittleEndian.Uint64(raw))
 	if size == -1 {
-		return memory.NewBufferBytes(append([]byte(nil), raw[8:]...)), nil
+		return raw[8:], false, int64(len(raw) - 8), nil
 	}
-	if size < 0 || p.held+size > maxReadMemory {
+	if size < 0 {
+		return nil, false, 0, fmt.Errorf("%w: buffer %d claims %d bytes", errReadBudget, i, size)
+	}
+	return raw[8:], true, size, nil
+}
+
+// buffer decompresses buffer i of a batch body. A pooled buffer's memory
+// goes back to decodePool when arrow releases it; string value bytes
+// must not be pooled (see bufpool.go).
+func (p *projector) buffer(rb fbTable, body []byte, i int, pooled bool) (*memory.Buffer, error) {
+	raw, compressed, size, err := p.rawBuffer(rb, body, i)
+	if err != nil {
+		return nil, err
+	}
+	if size == 0 {
+		return memory.NewBufferBytes(nil), nil
+	}
+	if p.held+size > maxReadMemory {
 		return nil, fmt.Errorf("%w: buffer %d claims %d bytes", errReadBudget, i, size)
 	}
 	p.held += size
-	out, err := p.dec.DecodeAll(raw[8:], make([]byte, 0, size))
+	if !compressed {
+		return memory.NewBufferBytes(append([]byte(nil), raw...)), nil
+	}
+	var dst []byte
+	if pooled {
+		dst = decodePool.get(int(size) + decodeSlack)[:0]
+	} else {
+		dst = make([]byte, 0, size+decodeSlack)
+	}
+	out, err := p.dec.DecodeAll(raw, dst)
 	if err != nil || int64(len(out)) != size {
+		if pooled {
+			decodePool.put(dst)
+		}
 		return nil, fmt.Errorf("buffer %d: %w", i, fmt.Errorf("%w: decompressed %d bytes, want %d: %v", errMalformed, len(out), size, err))
 	}
+	if pooled {
+		return memory.NewBufferWithAllocator(out, &decodePool), nil
+	}
 	return memory.NewBufferBytes(out), nil
+}
+
+// nullBuffer stands for buffer i of a node that is null in every row:
+// its bytes are never read as values, so it is shared zeros (need bytes
+// at most, as many as the stored buffer has) instead of decompressed.
+// Zero offsets and zero validity bits describe the same all-null column.
+func (p *projector) nullBuffer(rb fbTable, body []byte, i int, need int64) (*memory.Buffer, error) {
+	_, _, size, err := p.rawBuffer(rb, body, i)
+	if err != nil {
+		return nil, err
+	}
+	return memory.NewBufferBytes(zeros(int(min(size, need)))), nil
+}
+
+// bufferNeed is how many bytes buffer j of a node of type t and length
+// rows holds at most in a well-formed batch.
+func bufferNeed(t arrow.DataType, j int, rows int64) int64 {
+	if j == 0 {
+		return (rows + 7) / 8 // validity bitmap
+	}
+	switch t.ID() {
+	case arrow.STRING, arrow.LIST, arrow.MAP:
+		if j == 1 {
+			return 4 * (rows + 1) // int32 offsets
+		}
+		return 0 // string values: none in an all-null column
+	case arrow.DICTIONARY:
+		return 4 * rows // int32 indices
+	}
+	if fw, ok := t.(arrow.FixedWidthDataType); ok {
+		return (rows*int64(fw.BitWidth()) + 7) / 8
+	}
+	return 0
 }
 
 // arrayData builds the ArrayData of type t from nodes and buffers
@@ -368,58 +434,80 @@ func (p *projector) arrayData(rb fbTable, body []byte, t arrow.DataType, node, b
 		return nil, err
 	}
 	*node++
-	take := func(k int) ([]*memory.Buffer, error) {
-		out := make([]*memory.Buffer, k)
-		for j := range out {
-			b, err := p.buffer(rb, body, *buf)
-			if err != nil {
-				return nil, err
-			}
-			*buf++
-			if j == 0 && nd.nulls == 0 {
-				b = nil // validity is omitted when nothing is null
-			}
-			out[j] = b
-		}
-		return out, nil
-	}
 	var bufs []*memory.Buffer
 	var children []arrow.ArrayData
+	release := func() {
+		for _, b := range bufs {
+			if b != nil {
+				b.Release()
+			}
+		}
+		for _, c := range children {
+			c.Release()
+		}
+	}
+	allNull := nd.length > 0 && nd.nulls == nd.length
+	take := func(k int) error {
+		for j := 0; j < k; j++ {
+			var b *memory.Buffer
+			var err error
+			switch {
+			case j == 0 && nd.nulls == 0:
+				// validity is omitted when nothing is null
+			case allNull:
+				b, err = p.nullBuffer(rb, body, *buf, bufferNeed(t, j, nd.length))
+			default:
+				// String value bytes may be kept as Go strings beyond
+				// the batch; everything else is pooled.
+				b, err = p.buffer(rb, body, *buf, !(t.ID() == arrow.STRING && j == 2))
+			}
+			if err != nil {
+				return err
+			}
+			*buf++
+			bufs = append(bufs, b)
+		}
+		return nil
+	}
+	child := func(ct arrow.DataType) error {
+		c, err := p.arrayData(rb, body, ct, node, buf)
+		if err == nil {
+			children = append(children, c)
+		}
+		return err
+	}
 	switch t.ID() {
 	case arrow.STRING:
-		bufs, err = take(3)
+		err = take(3)
 	case arrow.LIST:
-		if bufs, err = take(2); err == nil {
-			var child arrow.ArrayData
-			child, err = p.arrayData(rb, body, t.(*arrow.ListType).Elem(), node, buf)
-			children = []arrow.ArrayData{child}
+		if err = take(2); err == nil {
+			err = child(t.(*arrow.ListType).Elem())
 		}
 	case arrow.MAP:
-		if bufs, err = take(2); err == nil {
-			var child arrow.ArrayData
-			child, err = p.arrayData(rb, body, t.(*arrow.MapType).Elem(), node, buf)
-			children = []arrow.ArrayData{child}
+		if err = take(2); err == nil {
+			err = child(t.(*arrow.MapType).Elem())
 		}
 	case arrow.STRUCT:
-		if bufs, err = take(1); err == nil {
+		if err = take(1); err == nil {
 			for _, f := range t.(*arrow.StructType).Fields() {
-				var child arrow.ArrayData
-				if child, err = p.arrayData(rb, body, f.Type, node, buf); err != nil {
+				if err = child(f.Type); err != nil {
 					break
 				}
-				children = append(children, child)
 			}
 		}
 	case arrow.DICTIONARY:
 		t = t.(*arrow.DictionaryType).IndexType
-		bufs, err = take(2)
+		err = take(2)
 	default:
-		bufs, err = take(2)
+		err = take(2)
 	}
 	if err != nil {
+		release()
 		return nil, err
 	}
-	return array.NewData(t, int(nd.length), bufs, children, int(nd.nulls), 0), nil
+	data := array.NewData(t, int(nd.length), bufs, children, int(nd.nulls), 0)
+	release() // data holds its own references
+	return data, nil
 }
 
 func (p *projector) readDictionary(meta, body []byte) error {
@@ -516,7 +604,7 @@ func (p *projector) readBatch(meta, body []byte) (arrow.RecordBatch, error) {
 	}
 	rec := array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, rows)
 	release()
-	if err := validateRecord(rec); err != nil {
+	if err := validateRecord(rec, true); err != nil {
 		rec.Release()
 		return nil, fmt.Errorf("%w", err)
 	}

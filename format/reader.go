@@ -10,9 +10,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 )
 
@@ -272,7 +274,7 @@ func ReadSegment(path string, fn func(rec arrow.RecordBatch, index int) error) (
 		if err := checkSchema(name, rec.Schema()); err != nil {
 			return err
 		}
-		if err := validateRecord(rec); err != nil {
+		if err := validateRecord(rec, false); err != nil {
 			return fmt.Errorf("segment %s: batch %d: %w", name, st.Batches, err)
 		}
 		idx := st.Batches
@@ -366,8 +368,11 @@ func checkSchema(name string, s *arrow.Schema) error {
 }
 
 // validateRecord checks the structure of every column so that typed
-// access cannot index out of bounds on a malformed file.
-func validateRecord(rec arrow.RecordBatch) error {
+// access cannot index out of bounds on a malformed file. Dictionaries
+// are checked whole unless dictsChecked says the caller already checked
+// them when it read them (the projected reader does, once per
+// dictionary batch rather than once per record batch).
+func validateRecord(rec arrow.RecordBatch, dictsChecked bool) error {
 	for c, col := range rec.Columns() {
 		name := rec.ColumnName(c)
 		if col.Len() != int(rec.NumRows()) {
@@ -375,10 +380,12 @@ func validateRecord(rec arrow.RecordBatch) error {
 		}
 		var err error
 		switch col.DataType().ID() {
-		case arrow.STRING, arrow.LIST, arrow.MAP:
+		case arrow.STRING:
+			err = validateString(col.(*array.String))
+		case arrow.LIST, arrow.MAP:
 			err = array.ValidateFull(col)
 		case arrow.DICTIONARY:
-			err = validateDictionary(col.(*array.Dictionary))
+			err = validateDictionary(col.(*array.Dictionary), dictsChecked)
 		default:
 			err = array.Validate(col)
 		}
@@ -389,9 +396,58 @@ func validateRecord(rec arrow.RecordBatch) error {
 	return nil
 }
 
-func validateDictionary(d *array.Dictionary) error {
-	if err := array.ValidateFull(d.Dictionary()); err != nil {
+// validateString accepts exactly the string arrays array.ValidateFull
+// accepts (buffer sizes, null count, non-negative non-decreasing offsets,
+// every value valid UTF-8), without slicing out each value: the values
+// region is valid UTF-8 as a whole and every offset starts a rune (or
+// ends the region), which holds if and only if every value is valid.
+func validateString(a *array.String) error {
+	if err := array.Validate(a); err != nil {
 		return err
+	}
+	d := a.Data()
+	n := a.Len()
+	if n == 0 {
+		return nil
+	}
+	nulls := 0
+	if v := d.Buffers()[0]; v != nil {
+		nulls = n - bitutil.CountSetBits(v.Bytes(), d.Offset(), n)
+	}
+	if nulls != d.NullN() {
+		return fmt.Errorf("null count %d, validity bitmap has %d nulls", d.NullN(), nulls)
+	}
+	offsets := a.ValueOffsets()[:n+1]
+	var values []byte // Validate checked it covers the last offset
+	if v := d.Buffers()[2]; v != nil {
+		values = v.Bytes()
+	}
+	if offsets[0] < 0 {
+		return fmt.Errorf("string offset at index 0 is negative: %d", offsets[0])
+	}
+	for i := 1; i < len(offsets); i++ {
+		if offsets[i] < offsets[i-1] {
+			return fmt.Errorf("string offsets are not monotonically non-decreasing at index %d: %d < %d", i, offsets[i], offsets[i-1])
+		}
+	}
+	start, end := offsets[0], offsets[n]
+	region := values[start:end]
+	for i, o := range offsets[:n] {
+		if o < end && !utf8.RuneStart(values[o]) {
+			return fmt.Errorf("string at index %d is not valid utf8", i)
+		}
+	}
+	if !utf8.Valid(region) {
+		return fmt.Errorf("string column is not valid utf8")
+	}
+	return nil
+}
+
+func validateDictionary(d *array.Dictionary, dictChecked bool) error {
+	if !dictChecked {
+		if err := array.ValidateFull(d.Dictionary()); err != nil {
+			return err
+		}
 	}
 	idx, ok := d.Indices().(*array.Int32)
 	if !ok {
