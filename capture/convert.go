@@ -122,22 +122,26 @@ func convertExec(dst *format.Event, src *bpf.Event, clock bpf.BootClock) {
 	dst.CapEffective, dst.CapPermitted, dst.CapInheritable = src.CapEffective, src.CapPermitted, src.CapInheritable
 }
 
-// fdCalls are the file and security calls that return or act on a file
+// fdUse says whether a file or security call returns or acts on a file
 // descriptor; the others take paths or none, and their fd column is null
-// (a 0 would read as stdin). The value true marks calls where the fd is
-// optional (utimensat acts on its dirfd only without a path; mmap of
-// anonymous memory, the only one recorded, passes -1): -1 there
-// means none.
-var fdCalls = map[string]bool{
-	"open": false, "creat": false, "openat": false, "openat2": false,
-	"fchmod": false, "fchown": false, "ftruncate": false,
-	"utimensat": true, "futimesat": true,
-	"setns": false, "finit_module": false, "memfd_create": false, "mmap": true,
+// (a 0 would read as stdin). optional marks calls where the fd may be
+// absent, shown by -1: utimensat acts on its dirfd only without a path,
+// and mmap of anonymous memory (the only one recorded) passes -1. A
+// switch, not a map: this runs for every file row.
+func fdUse(syscall string) (taken, optional bool) {
+	switch syscall {
+	case "open", "creat", "openat", "openat2", "fchmod", "fchown", "ftruncate",
+		"setns", "finit_module", "memfd_create":
+		return true, false
+	case "utimensat", "futimesat", "mmap":
+		return true, true
+	}
+	return false, false
 }
 
 func nullFdUnlessTaken(dst *format.Event, src *bpf.Event) {
-	optional, ok := fdCalls[src.Syscall]
-	if !ok || optional && src.Fd == -1 {
+	taken, optional := fdUse(src.Syscall)
+	if !taken || optional && src.Fd == -1 {
 		dst.Null.Add(format.ColFd)
 	}
 }
