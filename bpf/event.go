@@ -66,7 +66,9 @@ const Unchanged = ^uint32(0)
 //	kill, tkill, tgkill  TargetPid, Signal (tgkill within the caller's
 //	              own process is not recorded)
 //	unshare       Flags, NsFlags
-//	setns         Fd, NsFlags, Path, Ino (namespace inode) or TargetPid (pidfd)
+//	setns         Fd, Path, and for a namespace file Ino (its inode) and
+//	              NsFlags (its CLONE_NEW* type, from the kernel), for a pidfd
+//	              TargetPid and NsFlags (the flags passed)
 //	mount         PathRaw (source), TargetPath, TargetPathRaw, FsType, Flags
 //	umount2       TargetPath, TargetPathRaw, Flags
 //	pivot_root    Path, PathRaw (new root), TargetPath, TargetPathRaw (put_old)
