@@ -119,8 +119,8 @@ func BenchmarkFullScan(b *testing.B) {
 }
 
 // BenchmarkProcessTree is what `rewind-replay tree DIR --pid N` costs from
-// a cold start: open the recording, build the process tables, run the
-// process-tree query for the busiest parent.
+// a cold start: open the recording, read the subtree of the busiest parent
+// from it, run the process-tree query on that subtree.
 func BenchmarkProcessTree(b *testing.B) {
 	dir, events, pid := benchRecording(b)
 	b.ResetTimer()
@@ -145,6 +145,32 @@ func BenchmarkProcessTree(b *testing.B) {
 	}
 }
 
+// BenchmarkProcessTreeHost is `rewind-replay tree DIR` without --pid: the
+// whole host's tree, so the attributes of every process are read.
+func BenchmarkProcessTreeHost(b *testing.B) {
+	dir, events, _ := benchRecording(b)
+	b.ResetTimer()
+	start := time.Now()
+	nodes := 0
+	for i := 0; i < b.N; i++ {
+		r, _, err := Open(dir, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		roots, err := r.Tree(context.Background(), TreeOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		nodes = countNodes(roots)
+		r.Close()
+	}
+	reportEvents(b, events, start)
+	b.ReportMetric(float64(nodes), "processes")
+	if nodes == 0 {
+		b.Fatal("empty tree")
+	}
+}
+
 func countNodes(ns []*TreeNode) int {
 	n := len(ns)
 	for _, c := range ns {
@@ -154,7 +180,7 @@ func countNodes(ns []*TreeNode) int {
 }
 
 // BenchmarkTimeline is `rewind-replay timeline DIR --pid N` from a cold
-// start: the process tables, then every event of the subtree.
+// start: the subtree's processes, then every event of the subtree.
 func BenchmarkTimeline(b *testing.B) {
 	dir, events, pid := benchRecording(b)
 	b.ResetTimer()

@@ -17,7 +17,9 @@ pairs=(
   capture:HashFile=HashFileBaseline
   analyze/cond:CompiledCondition=Baseline
   analyze/engine:StableRuleset=ScanBaseline
+  analyze/engine:StableRuleset=ReplayRead
   queries:ProcessTree=FullScan
+  queries:ProcessTreeHost=FullScan
   queries:Timeline=FullScan
   queries:ExportParquet=FullScan
 )
