@@ -51,17 +51,9 @@ lint:
 unit:
 	$(GO) test -tags $(TAGS) -count=1 ./...
 
-# Each fuzz target runs for FUZZTIME. Keep this list in sync with the
-# Fuzz* functions (fuzz-list checks it).
-FUZZ_TARGETS := $(shell grep -rl --include='*_test.go' '^func Fuzz' . | xargs -r grep -h '^func Fuzz' | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/')
+# Each Fuzz* target runs for FUZZTIME (scripts/fuzz.sh finds them).
 fuzz:
-	@for f in $$(grep -rl --include='*_test.go' '^func Fuzz' .); do \
-		pkg=./$$(dirname $$f); \
-		for t in $$(grep -h '^func Fuzz' $$f | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
-			echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
-			$(GO) test -tags $(TAGS) -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
-		done; \
-	done
+	GO=$(GO) TAGS=$(TAGS) FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
 test: deps lint generate-check unit fuzz
 
