@@ -11,9 +11,10 @@ trap 'rm -f "$out"' EXIT
 pkgs=(./format/ ./capture/ ./analyze/cond/ ./analyze/engine/ ./queries/)
 pairs=(
   format:Writer=WriterBaseline
-  format:Reader=ReaderBaseline
+  format:Reader/projected=ReaderBaseline
+  format:Reader/all-columns=ReaderBaseline
   capture:Convert=ConvertBaseline
-  capture:Pipeline=PipelineBaseline
+  capture:PipelineSustained=PipelineBaseline
   capture:HashFile=HashFileBaseline
   analyze/cond:CompiledCondition=Baseline
   analyze/engine:StableRuleset=ScanBaseline
