@@ -122,32 +122,19 @@ func BenchmarkFullScan(b *testing.B) {
 // a cold start: open the recording, read the subtree of the busiest parent
 // from it, run the process-tree query on that subtree.
 func BenchmarkProcessTree(b *testing.B) {
-	dir, events, pid := benchRecording(b)
-	b.ResetTimer()
-	start := time.Now()
-	nodes := 0
-	for i := 0; i < b.N; i++ {
-		r, _, err := Open(dir, Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		roots, err := r.Tree(context.Background(), TreeOptions{Pid: pid})
-		if err != nil {
-			b.Fatal(err)
-		}
-		nodes = countNodes(roots)
-		r.Close()
-	}
-	reportEvents(b, events, start)
-	b.ReportMetric(float64(nodes), "processes")
-	if nodes == 0 {
-		b.Fatal("empty tree")
-	}
+	_, _, pid := benchRecording(b)
+	benchTree(b, pid)
 }
 
 // BenchmarkProcessTreeHost is `rewind-replay tree DIR` without --pid: the
 // whole host's tree, so the attributes of every process are read.
 func BenchmarkProcessTreeHost(b *testing.B) {
+	benchTree(b, 0)
+}
+
+// benchTree opens the recording and builds the tree under pid (0: the
+// whole host) b.N times.
+func benchTree(b *testing.B, pid int64) {
 	dir, events, _ := benchRecording(b)
 	b.ResetTimer()
 	start := time.Now()
@@ -157,7 +144,7 @@ func BenchmarkProcessTreeHost(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		roots, err := r.Tree(context.Background(), TreeOptions{})
+		roots, err := r.Tree(context.Background(), TreeOptions{Pid: pid})
 		if err != nil {
 			b.Fatal(err)
 		}
