@@ -11,30 +11,7 @@ import (
 // segment and index, in a full and in a projected scan; the batches read
 // are the ones an unfiltered scan returns under those names, unchanged.
 func TestScanReadsOnlyTheChosenBatches(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "rec")
-	w, err := Create(WriterOptions{Dir: dir, BatchRows: 7, Now: newClock().now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for n := 0; n < 30; n++ {
-		for _, k := range Kinds() {
-			if err := w.Append(fullEvent(k, n)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if n == 15 {
-			if err := w.Rotate(); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	rec, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := openEveryKind(t, 30, 7, 15)
 	// read returns the pids of each batch read, by "segment/index".
 	read := func(opts ScanOptions) map[string][]any {
 		out := map[string][]any{}

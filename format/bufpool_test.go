@@ -1,7 +1,6 @@
 package format
 
 import (
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -14,25 +13,7 @@ import (
 // retained batch still holds the values a fresh read gives: a pooled
 // buffer must not be reused while an array still references it.
 func TestRetainedBatchOutlivesScan(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "rec")
-	w, err := Create(WriterOptions{Dir: dir, BatchRows: 1500, Now: newClock().now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for n := 0; n < 500; n++ {
-		for _, k := range Kinds() {
-			if err := w.Append(fullEvent(k, n)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	rec, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := openEveryKind(t, 500, 1500, -1)
 	cols := []ColumnID{ColPid, ColIno, ColFlags, ColArgv, ColPath, ColFilename}
 	rows := func(batch *Batch) [][]any {
 		var out [][]any
@@ -47,7 +28,7 @@ func TestRetainedBatchOutlivesScan(t *testing.T) {
 	}
 	var want [][][]any
 	var kept []arrow.RecordBatch
-	err = rec.Scan(ScanOptions{Columns: cols}, func(b *Batch) error {
+	err := rec.Scan(ScanOptions{Columns: cols}, func(b *Batch) error {
 		want = append(want, rows(b))
 		b.Record.Retain()
 		kept = append(kept, b.Record)

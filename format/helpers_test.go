@@ -49,6 +49,38 @@ func writeRecording(t testing.TB, segments, rowsPer int, opts WriterOptions) str
 	return opts.Dir
 }
 
+// openEveryKind writes rounds rounds of one full event of every kind in
+// batches of batchRows rows, rotating after round rotateAfter (none when
+// negative), and opens the recording.
+func openEveryKind(t testing.TB, rounds, batchRows, rotateAfter int) *Recording {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "rec")
+	w, err := Create(WriterOptions{Dir: dir, BatchRows: batchRows, Now: newClock().now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 0; n < rounds; n++ {
+		for _, k := range Kinds() {
+			if err := w.Append(fullEvent(k, n)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n == rotateAfter {
+			if err := w.Rotate(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
 func countRows(t testing.TB, rec *Recording, opts ScanOptions) int {
 	t.Helper()
 	rows := 0
