@@ -361,13 +361,23 @@ func (r *Runner) Query(ctx context.Context, name, text string, sink Sink, args .
 	return r.queryHinted(ctx, name, text, sink, nil, args)
 }
 
-// queryHinted is Query with a row hint for the streams of this statement.
-func (r *Runner) queryHinted(ctx context.Context, name, text string, sink Sink, hint *rowHint, args []any) error {
+// lockOpen takes the runner's lock, or says the runner is closed (and
+// leaves it unlocked).
+func (r *Runner) lockOpen() error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.closed {
+		r.mu.Unlock()
 		return errors.New("query runner is closed")
 	}
+	return nil
+}
+
+// queryHinted is Query with a row hint for the streams of this statement.
+func (r *Runner) queryHinted(ctx context.Context, name, text string, sink Sink, hint *rowHint, args []any) error {
+	if err := r.lockOpen(); err != nil {
+		return err
+	}
+	defer r.mu.Unlock()
 	if err := r.ensureTables(ctx, text); err != nil {
 		return err
 	}
@@ -425,11 +435,10 @@ func (r *Runner) Exec(ctx context.Context, name, text string, args ...any) error
 
 // exec is Exec; single says text is one statement (see run).
 func (r *Runner) exec(ctx context.Context, name, text string, single bool, args []any) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return errors.New("query runner is closed")
+	if err := r.lockOpen(); err != nil {
+		return err
 	}
+	defer r.mu.Unlock()
 	if err := r.ensureTables(ctx, text); err != nil {
 		return err
 	}

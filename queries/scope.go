@@ -4,7 +4,6 @@ package queries
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -678,20 +677,26 @@ func appendInt64s(b array.Builder, v []int64, ok bool) {
 	lb.ValueBuilder().(*array.Int64Builder).AppendValues(v, nil)
 }
 
+// scopedNamed is the named query name, and its text rewritten by
+// scopedSQL to read the subtree table.
+func scopedNamed(name string) (*NamedQuery, string, error) {
+	q, _ := Named(name)
+	text, err := scopedSQL(q.SQL)
+	return q, text, err
+}
+
 // processTree runs the process-tree query with args (its $pid and $at)
 // on the instances of pid's subtree alive at at (0: all), read straight
 // from the recording, into sink.
 func (r *Runner) processTree(ctx context.Context, pid, at int64, args []any, sink Sink) error {
-	q, _ := Named("process-tree")
-	text, err := scopedSQL(q.SQL)
+	q, text, err := scopedNamed("process-tree")
 	if err != nil {
 		return err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return errors.New("query runner is closed")
+	if err := r.lockOpen(); err != nil {
+		return err
 	}
+	defer r.mu.Unlock()
 	rp, err := readStructure(ctx, r.src, false)
 	if err != nil {
 		return err
@@ -714,16 +719,14 @@ func (r *Runner) processTree(ctx context.Context, pid, at int64, args []any, sin
 // pids, within its lifetime and the window, from the batches that span
 // that lifetime.
 func (r *Runner) timeline(ctx context.Context, opts TimelineOptions, args []any, sink Sink) error {
-	q, _ := Named("timeline")
-	text, err := scopedSQL(q.SQL)
+	q, text, err := scopedNamed("timeline")
 	if err != nil {
 		return err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return errors.New("query runner is closed")
+	if err := r.lockOpen(); err != nil {
+		return err
 	}
+	defer r.mu.Unlock()
 	rp, err := readStructure(ctx, r.src, true)
 	if err != nil {
 		return err
