@@ -59,6 +59,7 @@ func Convert(dst *format.Event, src *bpf.Event, clock bpf.BootClock) bool {
 		Comm: src.Comm, ExeDev: src.ExeDev, ExeIno: src.ExeIno,
 		MntNs: src.MntNs, PidNs: src.PidNs, NetNs: src.NetNs, UtsNs: src.UtsNs, IpcNs: src.IpcNs,
 		UserNs: src.UserNs, CgroupNs: src.CgroupNs, CgroupID: src.CgroupID, Ret: src.Ret,
+		Truncated: src.Truncated,
 	}
 	switch kind {
 	case format.KindExec:

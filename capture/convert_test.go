@@ -29,6 +29,13 @@ func TestConvert(t *testing.T) {
 					t.Errorf("row %+v", ev)
 				}
 			}},
+		{"a cut argv is flagged truncated",
+			bpf.Event{Kind: bpf.KindExec, Syscall: "execve", Truncated: true, Argv: []string{"a"}},
+			func(t *testing.T, ev *format.Event) {
+				if !ev.Truncated {
+					t.Errorf("row %+v: truncated false, want true", ev)
+				}
+			}},
 		{"an unknown start time stays unknown", bpf.Event{Kind: bpf.KindExec, Syscall: "execve"},
 			func(t *testing.T, ev *format.Event) {
 				if ev.StartTs != 0 {

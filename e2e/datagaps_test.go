@@ -2,8 +2,11 @@ package e2e
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -126,6 +129,64 @@ func TestArgumentsOfFileAndSecurityCallsAreRecorded(t *testing.T) {
 		}
 		if !isNull(ev, format.ColFd) || !isNull(ev, format.ColIno) {
 			t.Errorf("capset: fd %d ino %d, want both null", ev.Fd, ev.Ino)
+		}
+	}
+}
+
+// TestCutArgumentsAreFlaggedTruncated runs one exec whose argv is past the
+// kernel-side bound and one that fits: only the first row says truncated,
+// and its argv is a prefix of what was passed.
+func TestCutArgumentsAreFlaggedTruncated(t *testing.T) {
+	RequireRoot(t)
+	rec := startRecorder(t, filepath.Join(t.TempDir(), "rec"))
+	long := []string{"/bin/true"}
+	for i := 0; i < 200; i++ {
+		long = append(long, strings.Repeat("x", 100))
+	}
+	var longPid, shortPid int32
+	for _, argv := range [][]string{long, {"/bin/true", "short"}} {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		if err := cmd.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if len(argv) > 2 {
+			longPid = int32(cmd.Process.Pid)
+		} else {
+			shortPid = int32(cmd.Process.Pid)
+		}
+	}
+	rec.stop(t)
+
+	rows, _, err := LoadRows(rec.dir, map[int32]bool{longPid: true, shortPid: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		pid           int32
+		argv          []string
+		wantTruncated bool
+	}{{longPid, long, true}, {shortPid, []string{"/bin/true", "short"}, false}} {
+		var found bool
+		for _, ev := range rows.of(tt.pid, format.KindExec) {
+			if ev.Filename != "/bin/true" {
+				continue
+			}
+			found = true
+			if ev.Null.Has(format.ColTruncated) || ev.Truncated != tt.wantTruncated {
+				t.Errorf("exec of %d args: truncated %v (null %v), want %v", len(tt.argv), ev.Truncated, ev.Null.Has(format.ColTruncated), tt.wantTruncated)
+			}
+			// A cut argv ends inside an argument: the last one kept
+			// may itself be a prefix.
+			n := len(ev.Argv)
+			if n == 0 || n > len(tt.argv) || !slices.Equal(ev.Argv[:n-1], tt.argv[:n-1]) || !strings.HasPrefix(tt.argv[n-1], ev.Argv[n-1]) {
+				t.Errorf("exec of %d args: argv of %d is not a prefix of what was passed", len(tt.argv), n)
+			}
+			if !tt.wantTruncated && len(ev.Argv) != len(tt.argv) {
+				t.Errorf("exec of %d args: %d recorded", len(tt.argv), len(ev.Argv))
+			}
+		}
+		if !found {
+			t.Errorf("no exec row of pid %d", tt.pid)
 		}
 	}
 }

@@ -78,7 +78,7 @@ type ScanOptions struct {
 	// always loaded, pid too when Pids is set): a scan that reads a few
 	// columns then skips decompressing the others. Batch accessors of
 	// columns not loaded return nil or null; Event leaves their fields
-	// zero. Only the current schema version can be scanned this way.
+	// zero. A column newer than a segment's schema version reads as null.
 	Columns []ColumnID
 	// Batch, when not nil, picks the record batches to read by segment
 	// file name and index (Batch.Segment, Batch.Index): fn is not called

@@ -17,6 +17,8 @@ type Event struct {
 	Syscall string
 	CPU     uint16
 	Seq     uint64
+	// Truncated says the kernel cut one of the row's strings or lists.
+	Truncated bool
 
 	Pid, Tid, Ppid, Vpid, Vtid int32
 	UID, GID, EUID, EGID       uint32

@@ -224,6 +224,8 @@ func eventField(ev *Event, c ColumnID) any {
 		return &ev.UserShell
 	case ColGroupName:
 		return &ev.GroupName
+	case ColTruncated:
+		return &ev.Truncated
 	}
 	return nil
 }

@@ -31,7 +31,7 @@ func FuzzSegmentReader(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	if len(seg) > 64<<10 {
+	if len(seg) > 80<<10 {
 		f.Fatalf("seed segment of %d bytes is too big for the fuzzer", len(seg))
 	}
 	f.Add(seg)

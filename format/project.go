@@ -58,12 +58,15 @@ var layouts = func() [NumColumns]colLayout {
 
 // projector reads one segment's messages for a projected scan.
 type projector struct {
-	name  string
-	f     *os.File
-	dec   *zstd.Decoder
-	want  [NumColumns]bool
-	dicts map[int64]*dictValues
-	body  []byte
+	name string
+	f    *os.File
+	dec  *zstd.Decoder
+	want [NumColumns]bool
+	// columns is how many columns the segment's schema version has; a
+	// wanted column beyond them is read as nulls.
+	columns int
+	dicts   map[int64]*dictValues
+	body    []byte
 	// held counts decompressed bytes held at once (the batch being
 	// built and the dictionaries), bounded like the full reader's.
 	held     int64
@@ -250,8 +253,8 @@ func (p *projector) readMessage(off, next int64) (meta, body []byte, err error) 
 	return meta, body, nil
 }
 
-// checkSchema accepts the schema of the current version only; older
-// versions go through the full reader.
+// checkSchema accepts a segment schema of this or an older version, and
+// notes how many columns its batches hold.
 func (p *projector) checkSchema(meta []byte) error {
 	msg, _ := fbTableAt(meta, le32(meta, 0))
 	schema, _, err := msg.sub(2)
@@ -278,12 +281,13 @@ func (p *projector) checkSchema(meta []byte) error {
 	if v > SchemaVersion {
 		return fmt.Errorf("schema version %d is newer than this reader (%d); upgrade rewind", v, SchemaVersion)
 	}
-	if v != SchemaVersion {
-		return fmt.Errorf("schema version %d cannot be scanned by column; scan it whole", v)
+	if v < 1 {
+		return fmt.Errorf("invalid schema version %d", v)
 	}
+	p.columns = ColumnsInVersion(v)
 	i := 0
 	err = schema.tables(1, func(f fbTable) error {
-		if i < int(NumColumns) {
+		if i < p.columns {
 			s, n, _ := f.vector(0, 1)
 			if string(f.buf[s:s+n]) != Columns[i].Name {
 				return fmt.Errorf("column %d is %q, want %q", i, f.buf[s:s+n], Columns[i].Name)
@@ -292,8 +296,8 @@ func (p *projector) checkSchema(meta []byte) error {
 		i++
 		return nil
 	})
-	if err == nil && i != int(NumColumns) {
-		err = fmt.Errorf("%d columns, want %d", i, NumColumns)
+	if err == nil && i != p.columns {
+		err = fmt.Errorf("schema version %d: %d columns, want %d", v, i, p.columns)
 	}
 	return err
 }
@@ -574,13 +578,19 @@ func (p *projector) readBatch(meta, body []byte) (arrow.RecordBatch, error) {
 			continue
 		}
 		l := layouts[c]
+		var arr arrow.Array
+		if c >= p.columns { // newer than the segment: unknown
+			arr = array.MakeArrayOfNull(memory.DefaultAllocator, Columns[c].Type, int(rows))
+			arrs = append(arrs, arr)
+			fields = append(fields, arrow.Field{Name: Columns[c].Name, Type: Columns[c].Type, Nullable: true})
+			continue
+		}
 		node, buf := l.node, l.buf
 		data, err := p.arrayData(rb, body, Columns[c].Type, &node, &buf)
 		if err != nil {
 			release()
 			return nil, err
 		}
-		var arr arrow.Array
 		if l.dictID >= 0 {
 			d := p.dicts[l.dictID]
 			if d == nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // segmentRef is a segment file that Scan reads.
@@ -271,17 +272,22 @@ func ReadSegment(path string, fn func(rec arrow.RecordBatch, index int) error) (
 		return st, err
 	}
 	emit := func(rec arrow.RecordBatch) error {
-		if err := checkSchema(name, rec.Schema()); err != nil {
+		version, err := checkSchema(name, rec.Schema())
+		if err != nil {
 			return err
 		}
 		if err := validateRecord(rec, false); err != nil {
 			return fmt.Errorf("segment %s: batch %d: %w", name, st.Batches, err)
 		}
+		if version < SchemaVersion {
+			rec = upgradeRecord(rec)
+			defer rec.Release()
+		}
 		idx := st.Batches
 		st.Batches++
 		st.Rows += rec.NumRows()
 		inCallback = true
-		err := fn(rec, idx)
+		err = fn(rec, idx)
 		inCallback = false // not deferred: a panic must leave it set
 		return err
 	}
@@ -295,7 +301,7 @@ func ReadSegment(path string, fn func(rec arrow.RecordBatch, index int) error) (
 			return st, fmt.Errorf("segment %s: %w", name, err)
 		}
 		defer fr.Close()
-		if err := checkSchema(name, fr.Schema()); err != nil {
+		if _, err := checkSchema(name, fr.Schema()); err != nil {
 			return st, err
 		}
 		for i := 0; i < fr.NumRecords(); i++ {
@@ -327,7 +333,7 @@ func ReadSegment(path string, fn func(rec arrow.RecordBatch, index int) error) (
 		return st, fmt.Errorf("segment %s: %w", name, err)
 	}
 	defer rd.Release()
-	if err := checkSchema(name, rd.Schema()); err != nil {
+	if _, err := checkSchema(name, rd.Schema()); err != nil {
 		return st, err
 	}
 	for rd.Next() {
@@ -341,30 +347,44 @@ func ReadSegment(path string, fn func(rec arrow.RecordBatch, index int) error) (
 	return st, nil
 }
 
-// checkSchema accepts the current schema and refuses newer versions.
-func checkSchema(name string, s *arrow.Schema) error {
+// checkSchema accepts a segment schema of this or an older version and
+// returns its version; it refuses newer versions.
+func checkSchema(name string, s *arrow.Schema) (int, error) {
 	md := s.Metadata()
 	i := md.FindKey(MetaSchemaVersion)
 	if i < 0 {
-		return fmt.Errorf("segment %s: not a rewind segment (no %s in the schema metadata)", name, MetaSchemaVersion)
+		return 0, fmt.Errorf("segment %s: not a rewind segment (no %s in the schema metadata)", name, MetaSchemaVersion)
 	}
 	v, err := strconv.Atoi(md.Values()[i])
 	if err != nil || v < 1 {
-		return fmt.Errorf("segment %s: invalid schema version %q", name, md.Values()[i])
+		return 0, fmt.Errorf("segment %s: invalid schema version %q", name, md.Values()[i])
 	}
 	if v > SchemaVersion {
-		return fmt.Errorf("segment %s: schema version %d is newer than this reader (%d); upgrade rewind", name, v, SchemaVersion)
+		return 0, fmt.Errorf("segment %s: schema version %d is newer than this reader (%d); upgrade rewind", name, v, SchemaVersion)
 	}
-	if s.NumFields() != int(NumColumns) {
-		return fmt.Errorf("segment %s: schema version %d has %d columns, want %d", name, v, s.NumFields(), NumColumns)
+	if want := ColumnsInVersion(v); s.NumFields() != want {
+		return 0, fmt.Errorf("segment %s: schema version %d has %d columns, want %d", name, v, s.NumFields(), want)
 	}
-	for c := range Columns {
+	for c := 0; c < s.NumFields(); c++ {
 		f := s.Field(c)
 		if f.Name != Columns[c].Name || !arrow.TypeEqual(f.Type, Columns[c].Type) {
-			return fmt.Errorf("segment %s: column %d is %s %s, want %s %s", name, c, f.Name, f.Type, Columns[c].Name, Columns[c].Type)
+			return 0, fmt.Errorf("segment %s: column %d is %s %s, want %s %s", name, c, f.Name, f.Type, Columns[c].Name, Columns[c].Type)
 		}
 	}
-	return nil
+	return v, nil
+}
+
+// upgradeRecord returns rec of an older schema version with the current
+// schema: the columns it lacks are appended as nulls.
+func upgradeRecord(rec arrow.RecordBatch) arrow.RecordBatch {
+	rows := int(rec.NumRows())
+	cols := make([]arrow.Array, NumColumns)
+	copy(cols, rec.Columns())
+	for c := int(rec.NumCols()); c < int(NumColumns); c++ {
+		cols[c] = array.MakeArrayOfNull(memory.DefaultAllocator, Columns[c].Type, rows)
+		defer cols[c].Release()
+	}
+	return array.NewRecordBatch(currentSchema(), cols, int64(rows))
 }
 
 // validateRecord checks the structure of every column so that typed

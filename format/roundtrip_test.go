@@ -144,11 +144,11 @@ func TestNewerSchemaVersionIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = rec.Scan(ScanOptions{}, func(*Batch) error { return nil })
-	want := "segment seg-00000003.arrow: schema version 7 is newer than this reader (1); upgrade rewind"
+	want := fmt.Sprintf("segment seg-00000003.arrow: schema version 7 is newer than this reader (%d); upgrade rewind", SchemaVersion)
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v\nwant %s", err, want)
 	}
-	if _, err := parseManifest("m.json", []byte(`{"format":"rewind-recording/1","schema_version":7}`)); err == nil || !strings.Contains(err.Error(), "schema version 7 is newer than this reader (1)") {
+	if _, err := parseManifest("m.json", []byte(`{"format":"rewind-recording/1","schema_version":7}`)); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("schema version 7 is newer than this reader (%d)", SchemaVersion)) {
 		t.Errorf("manifest of version 7: err = %v", err)
 	}
 }

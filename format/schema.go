@@ -9,7 +9,9 @@ import (
 // SchemaVersion is the version of the column set below. Bump it when a
 // column is added, removed or changes meaning; readers accept every
 // version up to their own and refuse newer ones.
-const SchemaVersion = 1
+//
+// Version 2 added truncated.
+const SchemaVersion = 2
 
 // Metadata keys stored on the Arrow schema of every segment.
 const (
@@ -157,8 +159,40 @@ const (
 	ColUserShell
 	ColGroupName
 
+	// Columns added after version 1 go here, at the end, so that an
+	// older segment's columns are a prefix of the current ones (see
+	// addedIn).
+	ColTruncated
+
 	NumColumns
 )
+
+// addedIn is the schema version that added a column; a column not listed
+// is in every version. A reader fills a column newer than its segment
+// with nulls: unknown, as that recorder did not say.
+var addedIn = map[ColumnID]int{
+	ColTruncated: 2,
+}
+
+// AddedIn returns the schema version that added column c.
+func AddedIn(c ColumnID) int {
+	if v, ok := addedIn[c]; ok {
+		return v
+	}
+	return 1
+}
+
+// ColumnsInVersion returns how many columns a segment of schema version v
+// has: a prefix of Columns.
+func ColumnsInVersion(v int) int {
+	n := 0
+	for c := ColumnID(0); c < NumColumns; c++ {
+		if AddedIn(c) <= v {
+			n = int(c) + 1
+		}
+	}
+	return n
+}
 
 // Shared Arrow types, so that a column's type is spelled once.
 var (
@@ -294,6 +328,8 @@ var Columns = [NumColumns]Column{
 	ColUserHome:  {"user_home", arrow.BinaryTypes.String, SetOf(KindUser), "Home directory for the row's uid."},
 	ColUserShell: {"user_shell", arrow.BinaryTypes.String, SetOf(KindUser), "Login shell for the row's uid."},
 	ColGroupName: {"group_name", TypeDictString, SetOf(KindGroup), "Group name for the row's gid."},
+
+	ColTruncated: {"truncated", arrow.FixedWidthTypes.Boolean, kernelKinds, "The kernel cut a string or list of this row to its bound (argv, env, a path): the value stored is a prefix. Null in segments older than schema version 2."},
 }
 
 // Column UID and GID also carry the account id on user and group rows.

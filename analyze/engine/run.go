@@ -100,6 +100,7 @@ var optionalColumns = []struct {
 	{format.ColEUID, []string{"user.euid"}, false},
 	{format.ColVtid, []string{"thread.vtid"}, false},
 	{format.ColCPU, []string{"evt.cpu"}, false},
+	{format.ColTruncated, []string{"evt.is_truncated"}, false},
 }
 
 // replayColumns returns the columns a replay of p reads: every column
@@ -125,18 +126,10 @@ func replayColumns(p *cond.Program) []format.ColumnID {
 	return out
 }
 
-// scanColumns returns the column projection of a replay of rec, or nil
-// (read everything) when a segment has another schema version, which
-// the format reads only whole.
-func (r *Ruleset) scanColumns(rec *format.Recording) []format.ColumnID {
-	if rec.Manifest == nil {
-		return nil
-	}
-	for _, s := range rec.Manifest.Segments {
-		if s.SchemaVersion != format.SchemaVersion {
-			return nil
-		}
-	}
+// scanColumns returns the column projection of a replay of rec. (Older
+// schema versions read through a projection too: a column they lack
+// reads as null.)
+func (r *Ruleset) scanColumns(*format.Recording) []format.ColumnID {
 	return r.columns
 }
 
@@ -152,10 +145,7 @@ var hashColumns = []format.ColumnID{format.ColExeDev, format.ColExeIno, format.C
 // on that exec may already show it.
 func (rp *replay) prescanHashes(rec *format.Recording) error {
 	var rows state.Rows
-	opts := format.ScanOptions{Kinds: format.SetOf(format.KindExeHash)}
-	if rp.rs.scanColumns(rec) != nil {
-		opts.Columns = hashColumns
-	}
+	opts := format.ScanOptions{Kinds: format.SetOf(format.KindExeHash), Columns: hashColumns}
 	return rec.Scan(opts, func(b *format.Batch) error {
 		if err := rows.Reset(b.Record); err != nil {
 			return fmt.Errorf("segment %s: batch %d: %w", b.Segment, b.Index, err)

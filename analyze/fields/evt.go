@@ -59,6 +59,8 @@ func evtFields() []*Field {
 			func(e *Event) (int64, bool) { return e.i64(format.ColRet) }),
 		boolF("evt.failed", kAny, "True when the call returned an error.",
 			func(e *Event) (bool, bool) { r, ok := e.i64(format.ColRet); return r < 0, ok }),
+		boolF("evt.is_truncated", kAny, "True when the kernel cut one of the event's strings or lists (argv, env, a path) to its bound, so the recorded value is a prefix; unknown in recordings older than schema version 2.",
+			func(e *Event) (bool, bool) { return e.Rows.Bool(format.ColTruncated, e.Row) }),
 		uintF("evt.count", kAny, "Always 1; lets a condition or aggregation count events.",
 			func(e *Event) (uint64, bool) { return 1, true }),
 		boolF("evt.is_open_read", kAny, "True for an open-family call that asked for read access; false for any other event.",

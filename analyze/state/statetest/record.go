@@ -323,6 +323,8 @@ func value(ev *format.Event, id format.ColumnID) any {
 		return str(ev.UserShell)
 	case format.ColGroupName:
 		return str(ev.GroupName)
+	case format.ColTruncated:
+		return ev.Truncated
 	}
 	panic(fmt.Sprintf("statetest: column %d has no value mapping", id))
 }
