@@ -186,6 +186,8 @@ type pidInstances struct {
 	exits []int64 // leader exit times, sorted
 	gen0  *inst   // generation 0 (most pids have no other)
 	later []*inst // generations 1...; nil for a generation without rows
+
+	laterExecStart minMax // continuedExits' walk: earliest start of the execs after it
 }
 
 // genAt is the generation of the pid at time t: the leader exits before
@@ -287,19 +289,16 @@ func (t *pidTable) at(pid int32, when int64) *inst {
 
 // buildInstances makes the instances of rows, which must be in (t, ord)
 // order, and their tree: ids, starts, parents, depth, tree keys and
-// lineage (and ancestor ids when ancestors is set). It points each row
-// at its instance. Attributes and image inheritance come after.
-func buildInstances(rows []instRow, ancestors bool) *instances {
+// lineage (and ancestor ids when ancestors is set). It drops the leader
+// exits that did not end their process (continuedExits) and returns the
+// rows it kept, in order, each pointing at its instance. Attributes and
+// image inheritance come after.
+func buildInstances(rows []instRow, ancestors bool) (*instances, []instRow) {
 	// A process has about two instance rows (fork, exit; an exec or two).
 	s := &instances{order: make([]*inst, 0, len(rows)*3/5)}
 	s.pids.reserve(len(rows) * 3 / 5)
 	// Leader exits first: a row's generation counts the exits before it.
-	for i := range rows {
-		if rows[i].kind == format.KindExit {
-			pi := s.pids.get(rows[i].pid, true)
-			pi.exits = append(pi.exits, rows[i].t)
-		}
-	}
+	rows = continuedExits(rows, &s.pids)
 	for i := range s.pids.entries {
 		slices.Sort(s.pids.entries[i].exits)
 	}
@@ -400,7 +399,54 @@ func buildInstances(rows []instRow, ancestors bool) *instances {
 			walk(p)
 		}
 	}
-	return s
+	return s, rows
+}
+
+// continuedExits notes the leader exits of rows in pids (pidInstances.exits,
+// unsorted) and returns rows without those that did not end their
+// process, in place.
+//
+// When a thread other than the leader of a multithreaded process calls
+// exec, the kernel ends the other threads, the leader too (de_thread),
+// and the exec goes on under the leader's pid, keeping the process's
+// start time: the recording holds a leader exit (tid = pid) and then an
+// exec of that pid whose start is before the exit. A process that reuses
+// the pid is created after the exit, so it starts after it. A leader exit
+// followed (in (t, ord) order) by an exec of its pid that started before
+// the exit therefore did not end the process: it starts no new
+// generation, and it is not the process's end.
+func continuedExits(rows []instRow, pids *pidTable) []instRow {
+	// Walk backwards, keeping per pid the earliest start of the execs
+	// seen so far (those after the row).
+	var dropped int
+	for i := len(rows) - 1; i >= 0; i-- {
+		r := &rows[i]
+		switch r.kind {
+		case format.KindExec:
+			if r.startOK {
+				pi := pids.get(r.pid, true)
+				pi.laterExecStart.min(r.startT, true)
+			}
+		case format.KindExit:
+			pi := pids.get(r.pid, true)
+			if pi.laterExecStart.ok && pi.laterExecStart.v < r.t {
+				r.kind = format.KindInvalid // dropped below
+				dropped++
+				continue
+			}
+			pi.exits = append(pi.exits, r.t)
+		}
+	}
+	if dropped == 0 {
+		return rows
+	}
+	kept := rows[:0]
+	for _, r := range rows {
+		if r.kind != format.KindInvalid {
+			kept = append(kept, r)
+		}
+	}
+	return kept
 }
 
 // rowCols holds one batch's arrays by column id; nil for a column the
@@ -534,7 +580,7 @@ func (r *Runner) buildProcessTables(ctx context.Context) error {
 	if err := rdr.Err(); err != nil {
 		return fmt.Errorf("read instance rows: %w", err)
 	}
-	s := buildInstances(rows, true)
+	s, rows := buildInstances(rows, true)
 	for i := range rows {
 		row := &rows[i]
 		offerAttributes(s.order[row.inst], row, cols[row.batch], int(row.row))

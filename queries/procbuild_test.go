@@ -7,8 +7,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/rewind-sh/rewind/format"
 )
 
 // TestGoBuiltTablesMatchSQL builds the process instance tables with the
@@ -17,10 +22,6 @@ import (
 // same rows, every column, on the synthetic recording and on every
 // sample recording.
 func TestGoBuiltTablesMatchSQL(t *testing.T) {
-	ref, err := os.ReadFile("testdata/reference_instances.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
 	dirs := []string{sampleDir}
 	scenarios, _ := filepath.Glob(filepath.Join(samplesDir, "*", "manifest.json"))
 	for _, m := range scenarios {
@@ -29,54 +30,247 @@ func TestGoBuiltTablesMatchSQL(t *testing.T) {
 	if len(dirs) < 2 {
 		t.Fatalf("no sample recordings under %s", samplesDir)
 	}
-	ctx := context.Background()
 	for _, dir := range dirs {
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			r, _, err := Open(dir, Options{})
+		t.Run(filepath.Base(dir), func(t *testing.T) { checkReferenceTables(t, dir) })
+	}
+}
+
+// checkReferenceTables builds the process tables of the recording in dir
+// with procbuild.go and with testdata/reference_instances.sql, and
+// fails on any row that differs.
+func checkReferenceTables(t *testing.T, dir string) {
+	t.Helper()
+	ref, err := os.ReadFile("testdata/reference_instances.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	r, _, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.Query(ctx, "sql", "SELECT count(*) FROM processes", &collectSink{}); err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	for _, s := range strings.SplitAfter(string(ref), ";\n") {
+		if strings.TrimSpace(stripComments(s)) == "" {
+			continue
+		}
+		for i := 0; i < maxForkChain; i++ {
+			res, err := r.conn.ExecContext(ctx, s)
+			if err != nil {
+				r.mu.Unlock()
+				t.Fatalf("reference SQL: %v", err)
+			}
+			// Only the inheritance UPDATE repeats.
+			if n, _ := res.RowsAffected(); !strings.Contains(s, "UPDATE") || n == 0 {
+				break
+			}
+		}
+	}
+	r.mu.Unlock()
+	var n int
+	err = r.conn.QueryRowContext(ctx, "SELECT count(*) FROM _proc3").Scan(&n)
+	if err != nil || n == 0 {
+		t.Fatalf("no instances (%v)", err)
+	}
+	for _, pair := range [][2]string{{"_proc3", "_ref_proc3"}, {"_tree", "_ref_tree"}} {
+		for _, q := range []string{
+			fmt.Sprintf("SELECT * FROM %s EXCEPT ALL SELECT * FROM %s", pair[0], pair[1]),
+			fmt.Sprintf("SELECT * FROM %s EXCEPT ALL SELECT * FROM %s", pair[1], pair[0]),
+		} {
+			c := &collectSink{}
+			if err := r.Query(ctx, "sql", q, c); err != nil {
+				t.Fatal(err)
+			}
+			if len(c.rows) > 0 {
+				t.Errorf("%s: %d rows differ, first: %v", q, len(c.rows), c.rows[0])
+			}
+		}
+	}
+}
+
+// TestLeaderExitsThatDoNotEndTheProcess: when a thread other than the
+// leader calls exec, the recording holds the leader's exit and then the
+// exec under the same pid with the process's start time; the process
+// goes on and is one instance. A pid reused after a real exit is a new
+// instance. Each case is checked against the instances wanted, against
+// the reference SQL, and the scoped tree and timeline against the
+// process tables.
+func TestLeaderExitsThatDoNotEndTheProcess(t *testing.T) {
+	const ms = 1_000_000
+	forked := func(atMs int64) int64 { return atMs*ms - 20_000 } // start of a child forked at atMs
+	type want struct {
+		id         string
+		start, end int64 // ns after sampleT0
+	}
+	execByThread := func(g *sampleGen) {
+		g.at(100)
+		g.fork(100, 200)
+		g.at(101)
+		g.exec(200, "/usr/bin/app", 50, -86400_000, "app")
+		g.thread(200, 201)
+		g.thread(200, 202)
+		g.at(105)
+		g.open(200, "/etc/hosts", oRdonly, 3)
+		// Thread 201 calls exec: the kernel ends 202 and the leader.
+		g.at(110)
+		g.threadExit(200, 202)
+		g.leaderExit(200)
+		g.at(111)
+		g.exec(200, "/memfd:app", 51, 100, "app", "--stage2")
+		g.at(120)
+		g.open(200, "/etc/passwd", oRdonly, 3)
+		g.at(130)
+		g.exit(200, 0)
+	}
+	reuse := func(g *sampleGen) {
+		g.at(200)
+		g.fork(100, 200)
+		g.at(201)
+		g.exec(200, "/usr/bin/id", 52, -86400_000, "id")
+		g.at(210)
+		g.exit(200, 0)
+	}
+	cases := []struct {
+		name   string
+		script func(g *sampleGen)
+		want   []want
+	}{
+		{"exec by a thread", execByThread, []want{{"200:0", forked(100), 130 * ms}}},
+		{"pid reused", func(g *sampleGen) {
+			g.at(100)
+			g.fork(100, 200)
+			g.at(101)
+			g.exec(200, "/usr/bin/app", 50, -86400_000, "app")
+			g.at(110)
+			g.exit(200, 0)
+			reuse(g)
+		}, []want{{"200:0", forked(100), 110 * ms}, {"200:1", forked(200), 210 * ms}}},
+		{"exec by a thread, then the pid reused", func(g *sampleGen) {
+			execByThread(g)
+			reuse(g)
+		}, []want{{"200:0", forked(100), 130 * ms}, {"200:1", forked(200), 210 * ms}}},
+		{"pid reused, its fork not recorded", func(g *sampleGen) {
+			g.at(100)
+			g.fork(100, 200)
+			g.at(101)
+			g.exec(200, "/usr/bin/app", 50, -86400_000, "app")
+			g.at(110)
+			g.exit(200, 0)
+			// A new process took pid 200 at 199 ms; only its exec is
+			// recorded, with a start after the exit.
+			g.at(199)
+			c := *g.proc(100)
+			c.pid, c.ppid, c.start = 200, 100, g.now
+			g.live[200] = &c
+			g.at(201)
+			g.exec(200, "/usr/bin/id", 52, -86400_000, "id")
+			g.at(210)
+			g.exit(200, 0)
+		}, []want{{"200:0", forked(100), 110 * ms}, {"200:1", 199 * ms, 210 * ms}}},
+	}
+	ctx := context.Background()
+	tree, _ := Named("process-tree")
+	timeline, _ := Named("timeline")
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "rec")
+			if err := writeScriptRecording(dir, c.script); err != nil {
+				t.Fatal(err)
+			}
+			full, _, err := Open(dir, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer r.Close()
-			if err := r.Query(ctx, "sql", "SELECT count(*) FROM processes", &collectSink{}); err != nil {
+			defer full.Close()
+			got := &collectSink{}
+			err = full.Query(ctx, "sql", `SELECT proc_id, start_t, end_t FROM processes WHERE pid = 200
+				ORDER BY start_t, proc_id`, got)
+			if err != nil {
 				t.Fatal(err)
 			}
-			r.mu.Lock()
-			for _, s := range strings.SplitAfter(string(ref), ";\n") {
-				if strings.TrimSpace(stripComments(s)) == "" {
-					continue
-				}
-				for i := 0; i < maxForkChain; i++ {
-					res, err := r.conn.ExecContext(ctx, s)
-					if err != nil {
-						r.mu.Unlock()
-						t.Fatalf("reference SQL: %v", err)
-					}
-					// Only the inheritance UPDATE repeats.
-					if n, _ := res.RowsAffected(); !strings.Contains(s, "UPDATE") || n == 0 {
-						break
-					}
-				}
+			var gotInst []want
+			for _, row := range got.rows {
+				gotInst = append(gotInst, want{str(row[0]), toInt(row[1]) - sampleT0, toInt(row[2]) - sampleT0})
 			}
-			r.mu.Unlock()
-			var n int
-			err = r.conn.QueryRowContext(ctx, "SELECT count(*) FROM _proc3").Scan(&n)
-			if err != nil || n == 0 {
-				t.Fatalf("no instances (%v)", err)
+			if !slices.Equal(gotInst, c.want) {
+				t.Errorf("instances of pid 200: %v, want %v", gotInst, c.want)
 			}
-			for _, pair := range [][2]string{{"_proc3", "_ref_proc3"}, {"_tree", "_ref_tree"}} {
-				for _, q := range []string{
-					fmt.Sprintf("SELECT * FROM %s EXCEPT ALL SELECT * FROM %s", pair[0], pair[1]),
-					fmt.Sprintf("SELECT * FROM %s EXCEPT ALL SELECT * FROM %s", pair[1], pair[0]),
-				} {
-					c := &collectSink{}
-					if err := r.Query(ctx, "sql", q, c); err != nil {
-						t.Fatal(err)
+			checkReferenceTables(t, dir)
+			scoped, _, err := Open(dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer scoped.Close()
+			for _, pid := range []string{"100", "200"} {
+				for _, at := range []int64{0, 105 * ms, 120 * ms, 205 * ms} {
+					params := map[string]string{"pid": pid}
+					if at != 0 {
+						params["at"] = strconv.FormatInt(sampleT0+at, 10)
 					}
-					if len(c.rows) > 0 {
-						t.Errorf("%s: %d rows differ, first: %v", q, len(c.rows), c.rows[0])
-					}
+					compareNamed(t, full, scoped, tree, params)
 				}
+				compareNamed(t, full, scoped, timeline, map[string]string{"pid": pid})
 			}
 		})
 	}
+}
+
+// writeScriptRecording writes a recording whose keyframe holds init (1)
+// and a shell (100), and then script's rows.
+func writeScriptRecording(dir string, script func(g *sampleGen)) error {
+	g := &sampleGen{live: map[int32]*sampleProc{}, hashed: map[uint64]bool{}}
+	boot := sampleT0 - 3600*1_000_000_000
+	for _, p := range []*sampleProc{
+		{pid: 1, exe: "/usr/lib/systemd/systemd", comm: "systemd", ino: 11, argv: []string{"/sbin/init"}},
+		{pid: 100, ppid: 1, exe: "/usr/bin/bash", comm: "bash", ino: 20, argv: []string{"bash"}},
+	} {
+		p.start = boot + int64(p.pid)*1_000_000_123
+		p.ctime = boot - 86400*1_000_000_000
+		p.size = int64(10000 + p.ino)
+		p.cgroup = "/system.slice"
+		g.live[p.pid] = p
+	}
+	g.at(0)
+	w, err := format.Create(format.WriterOptions{
+		Dir:      dir,
+		Keyframe: g.keyframe,
+		Host:     format.HostInfo{Hostname: "sample-host", BootID: "00000000-0000-4000-8000-000000000002", KernelRelease: "6.8.0-test", RecorderVersion: "test", BootTimeNs: bootNs, NumCPU: 2},
+		Now:      func() time.Time { return time.Unix(0, g.now) },
+	})
+	if err != nil {
+		return err
+	}
+	g.w = w
+	script(g)
+	if g.err != nil {
+		w.Close()
+		return g.err
+	}
+	return w.Close()
+}
+
+// thread records pid's clone of thread tid: the recorder's child_pid is
+// the new task's thread group, the caller's own pid.
+func (g *sampleGen) thread(pid, tid int32) {
+	ev := g.event(format.KindFork, "clone", pid)
+	ev.ChildPid, ev.ChildTid, ev.CloneFlags = pid, tid, 0x3d0f00 // CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|...
+	ev.Ret = int64(tid)
+	g.add(ev)
+}
+
+// threadExit records the exit of thread tid of pid.
+func (g *sampleGen) threadExit(pid, tid int32) {
+	ev := g.event(format.KindExit, "sched_process_exit", pid)
+	ev.Tid, ev.Vtid = tid, tid
+	g.add(ev)
+}
+
+// leaderExit records the exit of pid's leader thread while the process
+// goes on (an exec by another thread).
+func (g *sampleGen) leaderExit(pid int32) {
+	g.add(g.event(format.KindExit, "sched_process_exit", pid))
 }

@@ -13,4 +13,4 @@ SELECT proc_id, parent_proc_id, depth, pid, ppid,
 FROM processes
 WHERE ($pid IS NULL OR pid = $pid OR list_contains(lineage, $pid))
   AND ($at IS NULL OR (start_t <= $at AND (end_t IS NULL OR end_t > $at)))
-ORDER BY tree_key;
+ORDER BY tree_key, proc_id;

@@ -187,7 +187,7 @@ func readStructure(ctx context.Context, src Source, withPids bool) (*recordingPr
 		}
 		return int(a.ord - b.ord)
 	})
-	rp.instances = buildInstances(rp.rows, false)
+	rp.instances, rp.rows = buildInstances(rp.rows, false)
 	return rp, nil
 }
 

@@ -33,4 +33,4 @@ JOIN tree t ON e.pid = t.pid AND epoch_ns(e.ts) >= t.start_t AND epoch_ns(e.ts) 
 WHERE e.kind IN ('exec', 'fork', 'exit', 'open', 'file', 'net', 'security')
   AND ($since IS NULL OR epoch_ns(e.ts) >= $since)
   AND ($until IS NULL OR epoch_ns(e.ts) < $until)
-ORDER BY e.ts, e.seq, e.pid;
+ORDER BY e.ts, e.seq, e.pid, t.proc_id;

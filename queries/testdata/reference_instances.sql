@@ -8,10 +8,23 @@
 -- the child's generation as of one second before the fork returned in
 -- the parent: the child may exec and even exit before its parent's fork
 -- syscall returns and is recorded.
+--
+-- A leader exit that an exec of its pid follows, with a start before the
+-- exit, did not end the process: a thread other than the leader called
+-- exec (the kernel ends the leader then, and the exec keeps the
+-- process's start time), while a process that reuses the pid starts after
+-- the exit. Such an exit starts no generation and is not an instance row.
+CREATE OR REPLACE TEMP TABLE _leader_exits AS
+SELECT rowid AS rid, pid, t FROM _life x
+WHERE kind = 'exit' AND tid = pid
+  AND NOT EXISTS (SELECT 1 FROM _life e
+                  WHERE e.kind = 'exec' AND coalesce(e.ret, 0) = 0 AND e.pid = x.pid
+                    AND (e.t > x.t OR e.t = x.t AND e.rowid > x.rowid)
+                    AND epoch_ns(e.start_ts) < x.t);
 
 CREATE OR REPLACE TEMP TABLE _exits AS
 SELECT pid, t, row_number() OVER (PARTITION BY pid ORDER BY t) AS gen
-FROM _life WHERE kind = 'exit' AND tid = pid;
+FROM _leader_exits;
 
 -- The rows of process instances, with the columns the instance tables
 -- read; rid is the row's position in _life, for execs to join back.
@@ -29,7 +42,7 @@ WITH r AS (
            CASE WHEN kind = 'fork' THEN t - 4611686018427387904 ELSE t END AS pri_t
     FROM _life
     WHERE (kind IN ('exec', 'keyframe') AND coalesce(ret, 0) = 0)
-       OR (kind = 'exit' AND tid = pid)
+       OR (kind = 'exit' AND rowid IN (SELECT rid FROM _leader_exits))
        OR (kind = 'fork' AND child_pid IS NOT NULL AND child_pid <> pid)
 )
 SELECT r.*, coalesce(x.gen, 0) AS gen
