@@ -61,7 +61,7 @@ func TestVersion1RecordingReads(t *testing.T) {
 			if len(got) != len(want) {
 				t.Fatalf("read %d rows, want %d", len(got), len(want))
 			}
-			if tt.opts.Columns != nil && len(tt.opts.Columns) == 1 {
+			if len(tt.opts.Columns) == 1 {
 				for i := range got {
 					if got[i].Ts != want[i].Ts || got[i].Kind != want[i].Kind {
 						t.Fatalf("row %d: ts/kind %d/%s, want %d/%s", i, got[i].Ts, got[i].Kind, want[i].Ts, want[i].Kind)

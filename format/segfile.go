@@ -55,6 +55,7 @@ type segmentFile struct {
 	dicts  []fileBlock
 	recs   []fileBlock
 	ipcw   *ipc.Writer
+	comp   *bodyCompressor
 }
 
 func createSegmentFile(path string, mem memory.Allocator) (*segmentFile, error) {
@@ -73,10 +74,14 @@ func createSegmentFile(path string, mem memory.Allocator) (*segmentFile, error) 
 		s.abandon()
 		return nil, fmt.Errorf("create segment: %w", err)
 	}
+	if s.comp, err = newBodyCompressor(); err != nil {
+		s.abandon()
+		return nil, fmt.Errorf("create segment: %w", err)
+	}
+	// Uncompressed here: WritePayload compresses (see compress.go).
 	s.ipcw = ipc.NewWriterWithPayloadWriter(s,
 		ipc.WithSchema(Schema()),
 		ipc.WithAllocator(mem),
-		ipc.WithZstd(),
 		ipc.WithDictionaryDeltas(true),
 	)
 	return s, nil
@@ -100,14 +105,24 @@ func (s *segmentFile) Start() error {
 // dictionary and record batch message starts for the footer.
 func (s *segmentFile) WritePayload(p ipc.Payload) error {
 	start := s.pos
-	metaLen, err := p.WritePayload(s)
+	meta := p.Meta()
+	defer meta.Release()
+	header := messageHeaderType(meta.Bytes())
+	var metaLen int
+	var err error
+	if header == fbHeaderRecordBatch || header == fbHeaderDictionaryBatch {
+		var m, body []byte
+		if m, body, err = s.comp.compress(&p, meta.Bytes(), header); err == nil {
+			metaLen, err = writeMessage(s, m, body)
+		}
+	} else {
+		metaLen, err = p.WritePayload(s)
+	}
 	if err != nil {
 		return err
 	}
 	blk := fileBlock{offset: start, meta: int32(metaLen), body: s.pos - start - int64(metaLen)}
-	meta := p.Meta()
-	defer meta.Release()
-	switch messageHeaderType(meta.Bytes()) {
+	switch header {
 	case fbHeaderSchema:
 		s.schema = append([]byte(nil), meta.Bytes()...)
 	case fbHeaderDictionaryBatch:
@@ -155,6 +170,7 @@ func (s *segmentFile) writeBatch(rec arrow.RecordBatch) error {
 // size and sha256.
 func (s *segmentFile) finish() (int64, string, error) {
 	err := s.ipcw.Close()
+	s.comp.close()
 	if err == nil {
 		err = s.bw.Flush()
 	}
@@ -172,6 +188,9 @@ func (s *segmentFile) finish() (int64, string, error) {
 
 // abandon closes the file without a footer (used on write errors).
 func (s *segmentFile) abandon() {
+	if s.comp != nil {
+		s.comp.close()
+	}
 	_ = s.bw.Flush()
 	_ = s.f.Close()
 }
