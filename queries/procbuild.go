@@ -3,7 +3,6 @@
 package queries
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -62,34 +61,10 @@ func (l *latest[T]) offer(v T, valid bool, at rank) {
 	}
 }
 
-// earliest is arg_min.
-type earliest[T any] struct {
+// opt is a value that may be null.
+type opt[T any] struct {
 	v  T
-	at rank
 	ok bool
-}
-
-func (l *earliest[T]) offer(v T, valid bool, at rank) {
-	if valid && (!l.ok || at.key < l.at.key || at.key == l.at.key && at.ord < l.at.ord) {
-		l.v, l.at, l.ok = v, at, true
-	}
-}
-
-type minMax struct {
-	v  int64
-	ok bool
-}
-
-func (m *minMax) min(v int64, valid bool) {
-	if valid && (!m.ok || v < m.v) {
-		m.v, m.ok = v, true
-	}
-}
-
-func (m *minMax) max(v int64, valid bool) {
-	if valid && (!m.ok || v > m.v) {
-		m.v, m.ok = v, true
-	}
 }
 
 // instRow is one row that makes process instances, with the columns the
@@ -102,7 +77,7 @@ type instRow struct {
 	ppidOK, startOK     bool
 	batch               int32 // which batch holds the row (the reader's numbering)
 	row                 int32 // the row in that batch
-	inst                int32 // its instance, once built: an index into instances.order
+	inst                int32 // its instance, once built: an index into instances.core
 }
 
 // priority is the key of the row for the columns every row offers: a
@@ -115,16 +90,17 @@ func (r *instRow) priority() rank {
 	return rank{r.t, r.ord}
 }
 
-// inst is one process instance being built.
+// inst is one process instance as the queries see it: its structure,
+// copied from its instCore when it is wanted (instances.inst), its
+// attributes and its place in the tree.
 type inst struct {
 	pid   int32
-	index int32 // in instances.order
+	index int32 // in instances.core
 	gen   int64
 
 	// structure
-	forkParent                                         earliest[int32]
-	forkT, execStart, kfStart, firstT, exitT, lastExec minMax
-	firstPpid                                          earliest[int32]
+	forkParent, firstPpid                              opt[int32]
+	forkT, execStart, kfStart, firstT, exitT, lastExec opt[int64]
 	execCount                                          int64
 	inKeyframe                                         bool
 
@@ -133,14 +109,13 @@ type inst struct {
 
 	// derived
 	id, parentID string
-	parent       *inst
+	parent       *inst // set for an instance in the tree
 	parentPid    int32
 	startT       int64
 	imageKnown   bool
 	imageFrom    string
 	inheritedAt  int
 	resolved     bool // imageKnown holds inheritance (resolveImage)
-	children     []*inst
 	depth        int32
 	treeKey      []int64
 	lineage      []int32
@@ -174,47 +149,83 @@ func (p *inst) withAttrs() {
 	}
 }
 
-// instances is the structure of a recording's process instances.
+// instCore is the structure of one instance, built for every instance
+// of a recording: pointer-free and small, so that half a million of
+// them cost tens of megabytes and nothing to the garbage collector's
+// scans. An inst is made from it only for the instances a query wants.
+type instCore struct {
+	firstT, forkT, execStart, kfStart, exitT, lastExec int64
+	startT                                             int64
+	pid, forkParent, firstPpid, parentPid              int32
+	parent                                             int32 // index in instances.core; -1: none recorded
+	gen, execCount                                     int32
+	flags                                              coreFlags
+}
+
+// coreFlags say which instCore values are not null, and what else the
+// structure knows of an instance.
+type coreFlags uint16
+
+const (
+	hasForkT coreFlags = 1 << iota
+	hasExecStart
+	hasKfStart
+	hasExit
+	hasLastExec
+	hasForkParent
+	hasFirstPpid
+	inKeyframe
+	reached // parent chain ends at a root: in _tree
+)
+
+func (c *instCore) has(f coreFlags) bool { return c.flags&f != 0 }
+
+// instances is the structure of a recording's process instances, in
+// order of first row, and the insts made of them so far.
 type instances struct {
-	pids  pidTable
-	order []*inst // in order of first row
+	pids      pidTable
+	core      []instCore
+	objs      []*inst // by index; nil until inst made it
+	slab      []inst  // insts are allocated a slab at a time
+	ancestors bool    // insts hold their ancestor ids
 }
 
 // pidInstances are the instances of one pid.
 type pidInstances struct {
 	pid   int32
+	gen0  int32   // index + 1 of generation 0 (most pids have no other); 0: none
+	later []int32 // the same for generations 1...
 	exits []int64 // leader exit times, sorted
-	gen0  *inst   // generation 0 (most pids have no other)
-	later []*inst // generations 1...; nil for a generation without rows
 
-	laterExecStart minMax // continuedExits' walk: earliest start of the execs after it
+	laterExecStart opt[int64] // continuedExits' walk: earliest start of the execs after it
 }
 
 // genAt is the generation of the pid at time t: the leader exits before
 // it.
-func (pi *pidInstances) genAt(t int64) int64 {
-	return int64(sort.Search(len(pi.exits), func(i int) bool { return pi.exits[i] >= t }))
+func (pi *pidInstances) genAt(t int64) int32 {
+	return int32(sort.Search(len(pi.exits), func(i int) bool { return pi.exits[i] >= t }))
 }
 
-func (pi *pidInstances) gen(g int64) *inst {
+// gen returns the index of generation g, -1 when it has no rows.
+func (pi *pidInstances) gen(g int32) int32 {
 	if g == 0 {
-		return pi.gen0
+		return pi.gen0 - 1
 	}
-	if g <= int64(len(pi.later)) {
-		return pi.later[g-1]
+	if int(g) <= len(pi.later) {
+		return pi.later[g-1] - 1
 	}
-	return nil
+	return -1
 }
 
-func (pi *pidInstances) setGen(g int64, p *inst) {
+func (pi *pidInstances) setGen(g, index int32) {
 	if g == 0 {
-		pi.gen0 = p
+		pi.gen0 = index + 1
 		return
 	}
-	for int64(len(pi.later)) < g {
-		pi.later = append(pi.later, nil)
+	for int32(len(pi.later)) < g {
+		pi.later = append(pi.later, 0)
 	}
-	pi.later[g-1] = p
+	pi.later[g-1] = index + 1
 }
 
 // pidTable finds the instances of a pid: open addressing over entries
@@ -279,127 +290,243 @@ func (t *pidTable) reserve(n int) {
 	}
 }
 
-// at returns the instance of pid live at time t, if it has rows.
-func (t *pidTable) at(pid int32, when int64) *inst {
+// at returns the index of the instance of pid live at time t, -1 when
+// it has no rows.
+func (t *pidTable) at(pid int32, when int64) int32 {
 	if pi := t.get(pid, false); pi != nil {
 		return pi.gen(pi.genAt(when))
 	}
-	return nil
+	return -1
 }
 
-// buildInstances makes the instances of rows, which must be in (t, ord)
-// order, and their tree: ids, starts, parents, depth, tree keys and
-// lineage (and ancestor ids when ancestors is set). It drops the leader
-// exits that did not end their process (continuedExits) and returns the
-// rows it kept, in order, each pointing at its instance. Attributes and
-// image inheritance come after.
+// buildInstances makes the structure of the instances of rows, which
+// must be in (t, ord) order: starts, ends, parents, and which are in the
+// tree (walked from a root). It drops the leader exits that did not end
+// their process (continuedExits) and returns the rows it kept, in
+// order, each pointing at its instance. insts made by inst hold their
+// ancestor ids when ancestors is set. Attributes and image inheritance
+// come after.
 func buildInstances(rows []instRow, ancestors bool) (*instances, []instRow) {
 	// A process has about two instance rows (fork, exit; an exec or two).
-	s := &instances{order: make([]*inst, 0, len(rows)*3/5)}
+	s := &instances{core: make([]instCore, 0, len(rows)*3/5), ancestors: ancestors}
 	s.pids.reserve(len(rows) * 3 / 5)
 	// Leader exits first: a row's generation counts the exits before it.
 	rows = continuedExits(rows, &s.pids)
 	for i := range s.pids.entries {
 		slices.Sort(s.pids.entries[i].exits)
 	}
-	var slab []inst // instances are allocated a slab at a time
+	// Rows come in (t, ord) order, so the first row offering a value is
+	// the earliest and the last the latest.
 	for i := range rows {
 		r := &rows[i]
-		t, at := r.t, rank{r.t, r.ord}
-		ipid, keyT := r.pid, t
+		ipid, keyT := r.pid, r.t
 		if r.kind == format.KindFork {
-			ipid, keyT = r.childPid, t-1_000_000_000
+			ipid, keyT = r.childPid, r.t-1_000_000_000
 		}
 		pi := s.pids.get(ipid, true)
 		gen := pi.genAt(keyT)
-		p := pi.gen(gen)
-		if p == nil {
-			if len(slab) == cap(slab) {
-				slab = make([]inst, 0, 1024)
-			}
-			slab = append(slab, inst{pid: ipid, gen: gen, index: int32(len(s.order))})
-			p = &slab[len(slab)-1]
-			pi.setGen(gen, p)
-			s.order = append(s.order, p)
+		index := pi.gen(gen)
+		if index < 0 {
+			index = int32(len(s.core))
+			s.core = append(s.core, instCore{pid: ipid, gen: gen, firstT: r.t, parent: -1})
+			pi.setGen(gen, index)
 		}
-		r.inst = p.index
-		p.firstT.min(t, true)
+		r.inst = index
+		c := &s.core[index]
 		switch r.kind {
 		case format.KindFork:
-			p.forkParent.offer(r.pid, true, at)
-			p.forkT.min(t, true)
+			if !c.has(hasForkParent) {
+				c.forkParent, c.forkT = r.pid, r.t
+				c.flags |= hasForkParent | hasForkT
+			}
 		case format.KindExec:
-			p.execStart.min(r.startT, r.startOK)
-			p.execCount++
-			p.lastExec.max(t, true)
+			if r.startOK && (!c.has(hasExecStart) || r.startT < c.execStart) {
+				c.execStart = r.startT
+				c.flags |= hasExecStart
+			}
+			c.execCount++
+			c.lastExec = r.t
+			c.flags |= hasLastExec
 		case format.KindKeyframe:
-			p.kfStart.min(r.startT, r.startOK)
-			p.inKeyframe = true
+			if r.startOK && (!c.has(hasKfStart) || r.startT < c.kfStart) {
+				c.kfStart = r.startT
+				c.flags |= hasKfStart
+			}
+			c.flags |= inKeyframe
 		case format.KindExit:
-			p.exitT.max(t, true)
+			c.exitT = r.t
+			c.flags |= hasExit
 		}
-		if r.kind != format.KindFork {
-			p.firstPpid.offer(r.ppid, r.ppidOK, at)
+		if r.kind != format.KindFork && r.ppidOK && !c.has(hasFirstPpid) {
+			c.firstPpid = r.ppid
+			c.flags |= hasFirstPpid
 		}
 	}
-	// Instance ids, starts, parents.
-	for _, p := range s.order {
-		p.id = strconv.FormatInt(int64(p.pid), 10) + ":" + strconv.FormatInt(p.gen, 10)
-	}
-	for _, p := range s.order {
+	// Starts, parents.
+	for i := range s.core {
+		c := &s.core[i]
 		switch {
-		case p.execStart.ok:
-			p.startT = p.execStart.v
-		case p.forkT.ok:
-			p.startT = p.forkT.v
-		case p.kfStart.ok:
-			p.startT = p.kfStart.v
+		case c.has(hasExecStart):
+			c.startT = c.execStart
+		case c.has(hasForkT):
+			c.startT = c.forkT
+		case c.has(hasKfStart):
+			c.startT = c.kfStart
 		default:
-			p.startT = p.firstT.v
+			c.startT = c.firstT
 		}
-		p.parentPid = p.firstPpid.v
-		hasParent := p.firstPpid.ok
-		if p.forkParent.ok {
-			p.parentPid, hasParent = p.forkParent.v, true
+		c.parentPid = c.firstPpid
+		hasParent := c.has(hasFirstPpid)
+		if c.has(hasForkParent) {
+			c.parentPid, hasParent = c.forkParent, true
 		}
 		if hasParent {
-			if q := s.pids.at(p.parentPid, p.startT); q != nil {
-				p.parentID, p.parent = q.id, q
-				q.children = append(q.children, p)
-			}
+			c.parent = s.pids.at(c.parentPid, c.startT)
 		}
 	}
-	// Trees: depth, keys, lineage; children by start then pid, as the
-	// tree key orders them.
-	for _, p := range s.order {
-		slices.SortFunc(p.children, func(x, y *inst) int {
-			if x.startT != y.startT {
-				return cmp.Compare(x.startT, y.startT)
-			}
-			return cmp.Compare(x.pid, y.pid)
-		})
-	}
-	var walk func(p *inst)
-	walk = func(p *inst) {
-		p.reached = true
-		for _, c := range p.children {
-			c.depth = p.depth + 1
-			c.treeKey = append(append(make([]int64, 0, len(p.treeKey)+2), p.treeKey...), c.startT, int64(c.pid))
-			c.lineage = append([]int32{p.pid}, p.lineage...)
-			if ancestors {
-				c.ancestors = append([]string{p.id}, p.ancestors...)
-			}
-			walk(c)
-		}
-	}
-	for _, p := range s.order {
-		if p.parentID == "" {
-			p.treeKey = []int64{p.startT, int64(p.pid)}
-			p.lineage, p.ancestors = []int32{}, []string{}
-			walk(p)
-		}
-	}
+	s.markReached()
+	s.objs = make([]*inst, len(s.core))
 	return s, rows
+}
+
+// markReached flags the instances whose parent chain ends at a root (an
+// instance without a recorded parent): those a walk down from the roots
+// reaches. A chain that loops never does.
+func (s *instances) markReached() {
+	const (
+		unknown = iota
+		onChain
+		yes
+		no
+	)
+	state := make([]uint8, len(s.core))
+	var chain []int32
+	for i := range s.core {
+		chain = chain[:0]
+		j, verdict := int32(i), uint8(yes)
+		for {
+			if st := state[j]; st != unknown {
+				verdict = st
+				if st == onChain { // a loop
+					verdict = no
+				}
+				break
+			}
+			state[j] = onChain
+			chain = append(chain, j)
+			if j = s.core[j].parent; j < 0 {
+				break // a root
+			}
+		}
+		for _, k := range chain {
+			state[k] = verdict
+			if verdict == yes {
+				s.core[k].flags |= reached
+			}
+		}
+	}
+}
+
+// below returns, for every instance, whether it is in the tree below an
+// instance of pid (pid is in its lineage).
+func (s *instances) below(pid int32) []bool {
+	const (
+		unknown = iota
+		yes
+		no
+	)
+	state := make([]uint8, len(s.core))
+	var chain []int32
+	for i := range s.core {
+		if !s.core[i].has(reached) {
+			state[i] = no
+			continue
+		}
+		chain = chain[:0]
+		j, verdict := int32(i), uint8(no)
+		for state[j] == unknown {
+			chain = append(chain, j)
+			p := s.core[j].parent
+			if p < 0 {
+				break
+			}
+			if s.core[p].pid == pid {
+				verdict = yes
+				break
+			}
+			j = p
+		}
+		if state[j] != unknown {
+			verdict = state[j]
+		}
+		for _, k := range chain {
+			state[k] = verdict
+		}
+	}
+	out := make([]bool, len(s.core))
+	for i, st := range state {
+		out[i] = st == yes
+	}
+	return out
+}
+
+// id is the instance id of instance i: pid:generation.
+func (s *instances) id(i int32) string {
+	return strconv.FormatInt(int64(s.core[i].pid), 10) + ":" + strconv.FormatInt(int64(s.core[i].gen), 10)
+}
+
+// inst returns the inst of instance i, made from its structure on first
+// use, with its place in the tree (and so the insts of its ancestors).
+func (s *instances) inst(i int32) *inst {
+	if p := s.objs[i]; p != nil {
+		return p
+	}
+	c := &s.core[i]
+	if len(s.slab) == cap(s.slab) {
+		s.slab = make([]inst, 0, 1024)
+	}
+	s.slab = append(s.slab, inst{pid: c.pid, index: i, gen: int64(c.gen)})
+	p := &s.slab[len(s.slab)-1]
+	s.objs[i] = p
+	p.forkParent = opt[int32]{c.forkParent, c.has(hasForkParent)}
+	p.firstPpid = opt[int32]{c.firstPpid, c.has(hasFirstPpid)}
+	p.forkT = opt[int64]{c.forkT, c.has(hasForkT)}
+	p.execStart = opt[int64]{c.execStart, c.has(hasExecStart)}
+	p.kfStart = opt[int64]{c.kfStart, c.has(hasKfStart)}
+	p.firstT = opt[int64]{c.firstT, true}
+	p.exitT = opt[int64]{c.exitT, c.has(hasExit)}
+	p.lastExec = opt[int64]{c.lastExec, c.has(hasLastExec)}
+	p.execCount = int64(c.execCount)
+	p.inKeyframe = c.has(inKeyframe)
+	p.id = s.id(i)
+	p.parentPid, p.startT = c.parentPid, c.startT
+	p.reached = c.has(reached)
+	switch {
+	case c.parent >= 0 && p.reached:
+		q := s.inst(c.parent)
+		p.parent, p.parentID = q, q.id
+		p.depth = q.depth + 1
+		p.treeKey = append(append(make([]int64, 0, len(q.treeKey)+2), q.treeKey...), p.startT, int64(p.pid))
+		p.lineage = append([]int32{q.pid}, q.lineage...)
+		if s.ancestors {
+			p.ancestors = append([]string{q.id}, q.ancestors...)
+		}
+	case c.parent >= 0:
+		p.parentID = s.id(c.parent)
+	case p.reached:
+		p.treeKey = []int64{p.startT, int64(p.pid)}
+		p.lineage, p.ancestors = []int32{}, []string{}
+	}
+	return p
+}
+
+// all returns the insts of every instance, in order of first row.
+func (s *instances) all() []*inst {
+	out := make([]*inst, len(s.core))
+	for i := range s.core {
+		out[i] = s.inst(int32(i))
+	}
+	return out
 }
 
 // continuedExits notes the leader exits of rows in pids (pidInstances.exits,
@@ -423,9 +550,8 @@ func continuedExits(rows []instRow, pids *pidTable) []instRow {
 		r := &rows[i]
 		switch r.kind {
 		case format.KindExec:
-			if r.startOK {
-				pi := pids.get(r.pid, true)
-				pi.laterExecStart.min(r.startT, true)
+			if pi := pids.get(r.pid, true); r.startOK && (!pi.laterExecStart.ok || r.startT < pi.laterExecStart.v) {
+				pi.laterExecStart = opt[int64]{r.startT, true}
 			}
 		case format.KindExit:
 			pi := pids.get(r.pid, true)
@@ -581,23 +707,24 @@ func (r *Runner) buildProcessTables(ctx context.Context) error {
 		return fmt.Errorf("read instance rows: %w", err)
 	}
 	s, rows := buildInstances(rows, true)
+	order := s.all()
 	for i := range rows {
 		row := &rows[i]
-		offerAttributes(s.order[row.inst], row, cols[row.batch], int(row.row))
+		offerAttributes(order[row.inst], row, cols[row.batch], int(row.row))
 		if row.kind == format.KindExec {
 			execs = append(execs, *row)
 		}
 	}
-	for _, p := range s.order {
+	for _, p := range order {
 		p.withAttrs()
 	}
-	for _, p := range s.order {
+	for _, p := range order {
 		resolveImage(p)
 	}
-	if err := r.loadArrow(ctx, "_proc3", procRecord(s.order)); err != nil {
+	if err := r.loadArrow(ctx, "_proc3", procRecord(order)); err != nil {
 		return err
 	}
-	if err := r.loadArrow(ctx, "_tree", treeRecord(s.order)); err != nil {
+	if err := r.loadArrow(ctx, "_tree", treeRecord(order)); err != nil {
 		return err
 	}
 	b := array.NewRecordBuilder(memory.DefaultAllocator, arrow.NewSchema([]arrow.Field{
@@ -605,7 +732,7 @@ func (r *Runner) buildProcessTables(ctx context.Context) error {
 	defer b.Release()
 	for _, e := range execs {
 		b.Field(0).(*array.Int64Builder).Append(e.ord)
-		b.Field(1).(*array.Int64Builder).Append(s.order[e.inst].gen)
+		b.Field(1).(*array.Int64Builder).Append(int64(s.core[e.inst].gen))
 	}
 	return r.loadArrow(ctx, "_exec_gen", b.NewRecordBatch())
 }

@@ -208,15 +208,20 @@ func isInstRow(kind format.Kind, pid, tid, childPid int32, pidOK, tidOK, childOK
 // queries select from processes: those of pid and below it (every one
 // when pid is 0), alive at at (any time when 0).
 func (rp *recordingProcs) selectInstances(pid, at int64) []*inst {
+	var below []bool
+	if pid != 0 && int64(int32(pid)) == pid {
+		below = rp.below(int32(pid))
+	}
 	var out []*inst
-	for _, p := range rp.order {
-		if pid != 0 && int64(p.pid) != pid && !(p.reached && slices.Contains(p.lineage, int32(pid)) && int64(int32(pid)) == pid) {
+	for i := range rp.core {
+		c := &rp.core[i]
+		if pid != 0 && int64(c.pid) != pid && (below == nil || !below[i]) {
 			continue
 		}
-		if at != 0 && (p.startT > at || p.exitT.ok && p.exitT.v <= at) {
+		if at != 0 && (c.startT > at || c.has(hasExit) && c.exitT <= at) {
 			continue
 		}
-		out = append(out, p)
+		out = append(out, rp.inst(int32(i)))
 	}
 	return out
 }
@@ -261,21 +266,23 @@ func (n *names) user(uid latest[uint32]) (string, bool) {
 // readAttributes is pass 2: the attributes of sel and of their
 // ancestors, and the hashes and user names.
 func (rp *recordingProcs) readAttributes(ctx context.Context, src Source, sel []*inst) (*names, error) {
-	need := map[*inst]bool{}
+	need := make([]bool, len(rp.core))
+	var needed []*inst
 	for _, p := range sel {
-		for q := p; q != nil && !need[q]; q = q.parent {
-			need[q] = true
+		for q := p; q != nil && !need[q.index]; q = q.parent {
+			need[q.index] = true
+			needed = append(needed, q)
 			if !q.reached {
 				break // not in the tree: inherits nothing
 			}
 		}
 	}
-	for p := range need {
+	for _, p := range needed {
 		p.withAttrs()
 	}
 	rowsOf := map[int32][]*instRow{}
 	for i := range rp.rows {
-		if r := &rp.rows[i]; need[rp.order[r.inst]] {
+		if r := &rp.rows[i]; need[r.inst] {
 			rowsOf[r.batch] = append(rowsOf[r.batch], r)
 		}
 	}
@@ -302,7 +309,7 @@ func (rp *recordingProcs) readAttributes(ctx context.Context, src Source, sel []
 			return err
 		}
 		for _, r := range rowsOf[id] {
-			offerAttributes(rp.order[r.inst], r, &cols, int(r.row))
+			offerAttributes(rp.objs[r.inst], r, &cols, int(r.row))
 		}
 		if rp.batches[id].names {
 			n.add(kinds, &cols, rp.batches[id].first, int(b.Record.NumRows()))
@@ -312,7 +319,7 @@ func (rp *recordingProcs) readAttributes(ctx context.Context, src Source, sel []
 	if err != nil {
 		return nil, fmt.Errorf("read process attributes: %w", err)
 	}
-	for p := range need {
+	for _, p := range needed {
 		resolveImage(p)
 	}
 	return n, nil

@@ -196,7 +196,7 @@ func TestDistinctPidsOfABatch(t *testing.T) {
 func TestTimeWindows(t *testing.T) {
 	ends := func(start, end int64, ok bool) *inst {
 		p := &inst{startT: start}
-		p.exitT = minMax{end, ok}
+		p.exitT = opt[int64]{end, ok}
 		return p
 	}
 	w := windowsOf([]*inst{ends(50, 60, true), ends(10, 20, true), ends(15, 30, true), ends(100, 0, false)}, 0, 0)
