@@ -65,8 +65,20 @@ type Recording struct {
 	// Warnings name segments that were recovered (no footer), skipped
 	// files, and similar conditions a user should be told about.
 	Warnings []string
+	// Progress, when not nil, is told how far each Scan has got after
+	// every record batch it reads or skips (after every segment when it
+	// reads whole batches). Concurrent scans call it concurrently.
+	Progress func(ScanProgress)
 
 	segments []segmentRef // readable segments in order
+}
+
+// ScanProgress is how far one Scan has read: the bytes of the segment
+// files it reads, through the end of the last batch, out of their total
+// size when the recording was opened.
+type ScanProgress struct {
+	Segment     string // the segment being read
+	Done, Total int64
 }
 
 // ScanOptions restrict a scan. Zero values mean unbounded.

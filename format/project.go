@@ -93,13 +93,14 @@ func (d *dictValues) array() arrow.Array {
 // scanProjected calls fn for every complete batch of the segment at path
 // with only the wanted columns loaded (ts and kind always are).
 func scanProjected(path string, cols []ColumnID, fn func(b *Batch) error) error {
-	return scanProjectedBatches(path, cols, nil, fn)
+	return scanProjectedBatches(path, cols, nil, fn, nil)
 }
 
 // scanProjectedBatches is scanProjected reading only the record batches
 // pick accepts (all when pick is nil); the others are skipped without
-// decompressing them.
-func scanProjectedBatches(path string, cols []ColumnID, pick func(segment string, index int) bool, fn func(b *Batch) error) error {
+// decompressing them. batchRead, when not nil, is told the file offset
+// at which each record batch, read or skipped, ends.
+func scanProjectedBatches(path string, cols []ColumnID, pick func(segment string, index int) bool, fn func(b *Batch) error, batchRead func(end int64)) error {
 	var want [NumColumns]bool
 	want[ColTs], want[ColKind] = true, true
 	for _, c := range cols {
@@ -115,7 +116,7 @@ func scanProjectedBatches(path string, cols []ColumnID, pick func(segment string
 			return err
 		}
 		return fn(&b)
-	})
+	}, batchRead)
 	return err
 }
 
@@ -128,7 +129,7 @@ func scanProjectedBatches(path string, cols []ColumnID, pick func(segment string
 // message in it is an error naming the file and the byte offset, never a
 // silent end. A segment without one is read up to its last complete
 // batch; why reading stopped is in the stats' Tail.
-func walkSegment(path string, want *[NumColumns]bool, pick func(segment string, index int) bool, fn func(rec arrow.RecordBatch, index int) error) (st SegmentReadStats, err error) {
+func walkSegment(path string, want *[NumColumns]bool, pick func(segment string, index int) bool, fn func(rec arrow.RecordBatch, index int) error, batchRead func(end int64)) (st SegmentReadStats, err error) {
 	name := filepath.Base(path)
 	inCallback := false
 	off, index := int64(len(fileMagic)), 0
@@ -192,6 +193,9 @@ func walkSegment(path string, want *[NumColumns]bool, pick func(segment string, 
 		if err == nil && kind == fbHeaderRecordBatch && pick != nil && !pick(name, index) {
 			index++
 			off = next
+			if batchRead != nil {
+				batchRead(next)
+			}
 			continue
 		}
 		var meta, body []byte
@@ -219,6 +223,9 @@ func walkSegment(path string, want *[NumColumns]bool, pick func(segment string, 
 						return st, err // the caller's error, as is
 					}
 					index++
+					if batchRead != nil {
+						batchRead(next)
+					}
 				}
 			}
 		}

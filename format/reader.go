@@ -25,6 +25,7 @@ type segmentRef struct {
 	path  string
 	seq   int
 	entry *SegmentEntry // nil when the manifest does not list it
+	size  int64         // file size when the recording was opened
 }
 
 // Open opens a recording directory: reads and checks the manifest, lists
@@ -58,6 +59,9 @@ func Open(dir string) (*Recording, error) {
 		}
 		present[name] = true
 		ref := segmentRef{name: name, path: filepath.Join(dir, name), seq: seq, entry: listed[name]}
+		if info, err := de.Info(); err == nil {
+			ref.size = info.Size()
+		}
 		if ref.entry != nil && ref.entry.Pruned {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("%s: marked pruned in the manifest but still present; ignored", name))
 			continue
@@ -183,33 +187,49 @@ func (o *ScanOptions) skip(e *SegmentEntry) bool {
 // batch are not filtered; use opts.Match for that.
 func (r *Recording) Scan(opts ScanOptions, fn func(*Batch) error) error {
 	var b Batch
+	var done, total int64
+	for i := range r.segments {
+		if !opts.skip(r.segments[i].entry) {
+			total += r.segments[i].size
+		}
+	}
 	for i := range r.segments {
 		seg := &r.segments[i]
 		if opts.skip(seg.entry) {
 			continue
+		}
+		var batchRead func(end int64)
+		if r.Progress != nil {
+			batchRead = func(end int64) {
+				r.Progress(ScanProgress{Segment: seg.name, Done: done + min(end, seg.size), Total: total})
+			}
 		}
 		if opts.Columns != nil {
 			cols := opts.Columns
 			if opts.Pids != nil {
 				cols = append(cols[:len(cols):len(cols)], ColPid)
 			}
-			if err := scanProjectedBatches(seg.path, cols, opts.Batch, fn); err != nil {
+			if err := scanProjectedBatches(seg.path, cols, opts.Batch, fn, batchRead); err != nil {
 				return err
 			}
-			continue
-		}
-		err := readSegment(seg.path, func(rec arrow.RecordBatch, idx int) error {
-			if opts.Batch != nil && !opts.Batch(seg.name, idx) {
-				return nil
-			}
-			if err := b.reset(seg.name, idx, rec); err != nil {
+		} else {
+			err := readSegmentReporting(seg.path, batchRead, func(rec arrow.RecordBatch, idx int) error {
+				if opts.Batch != nil && !opts.Batch(seg.name, idx) {
+					return nil
+				}
+				if err := b.reset(seg.name, idx, rec); err != nil {
+					return err
+				}
+				return fn(&b)
+			})
+			if err != nil {
 				return err
 			}
-			return fn(&b)
-		})
-		if err != nil {
-			return err
 		}
+		if batchRead != nil { // the footer, or what follows a crash
+			batchRead(seg.size)
+		}
+		done += seg.size
 	}
 	return nil
 }
@@ -222,9 +242,12 @@ type SegmentReadStats struct {
 	Tail      error // recovered segments: why reading stopped, nil at a clean end
 }
 
-// readSegment calls fn with every record batch of the segment at path.
-func readSegment(path string, fn func(arrow.RecordBatch, int) error) error {
-	_, err := ReadSegment(path, fn)
+// readSegmentReporting is ReadSegment telling batchRead (when not nil)
+// about where each batch ends. A finished segment's footer gives the
+// batch count, so a batch is placed at its share of the file; an
+// unfinished one is reported only as a whole, by the caller.
+func readSegmentReporting(path string, batchRead func(end int64), fn func(arrow.RecordBatch, int) error) error {
+	_, err := readSegmentWith(path, fn, batchRead)
 	return err
 }
 
@@ -233,6 +256,10 @@ func readSegment(path string, fn func(arrow.RecordBatch, int) error) error {
 // recorder stopped before finishing it) as a stream after the file magic,
 // up to its last complete batch. Records are valid only during fn.
 func ReadSegment(path string, fn func(rec arrow.RecordBatch, index int) error) (st SegmentReadStats, err error) {
+	return readSegmentWith(path, fn, nil)
+}
+
+func readSegmentWith(path string, fn func(rec arrow.RecordBatch, index int) error, batchRead func(end int64)) (st SegmentReadStats, err error) {
 	name := filepath.Base(path)
 	inCallback := false
 	defer func() {
@@ -313,6 +340,9 @@ func ReadSegment(path string, fn func(rec arrow.RecordBatch, index int) error) (
 			rec.Release()
 			if err != nil {
 				return st, err
+			}
+			if batchRead != nil {
+				batchRead(size * int64(i+1) / int64(fr.NumRecords()))
 			}
 		}
 		return st, nil

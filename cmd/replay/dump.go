@@ -50,6 +50,7 @@ func newDumpCmd() *cobra.Command {
 			for _, w := range rec.Warnings {
 				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
 			}
+			watchProgress(cmd, rec)
 			return withCode(exitError, dumpEvents(cmd.OutOrStdout(), rec, opts, o.output))
 		},
 	}

@@ -44,6 +44,7 @@ func newExportCmd() *cobra.Command {
 			for _, w := range rec.Warnings {
 				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
 			}
+			watchProgress(cmd, rec)
 			r, err := queries.New(rec, queries.Options{AllowFiles: true})
 			if err != nil {
 				return withCode(exitError, fmt.Errorf("recording %s: %w", args[0], err))
@@ -53,7 +54,9 @@ func newExportCmd() *cobra.Command {
 			if !o.noHost {
 				opts.Host, opts.BootID = queries.HostOf(rec)
 			}
-			if err := r.Export(ctxOf(cmd), opts); err != nil {
+			err = r.Export(ctxOf(cmd), opts)
+			activeProgress.done()
+			if err != nil {
 				return withCode(exitError, err)
 			}
 			st, err := os.Stat(args[1])

@@ -72,6 +72,7 @@ func run(args []string) int {
 	root := newRootCmd()
 	root.SetArgs(args)
 	err := root.Execute()
+	activeProgress.done()
 	if err == nil {
 		return exitOK
 	}

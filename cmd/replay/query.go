@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/rewind-sh/rewind/format"
 	"github.com/rewind-sh/rewind/queries"
 	"github.com/spf13/cobra"
 )
@@ -136,12 +137,17 @@ func listNamedQueries(w io.Writer, output string) error {
 // openRunner opens the recording in dir for SQL, printing the reader's
 // warnings (recovered segments and the like) on stderr.
 func openRunner(cmd *cobra.Command, dir string, opts queries.Options) (*queries.Runner, error) {
-	r, warnings, err := queries.Open(dir, opts)
+	rec, err := format.Open(dir)
 	if err != nil {
 		return nil, withCode(exitError, err)
 	}
-	for _, w := range warnings {
+	for _, w := range rec.Warnings {
 		fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
+	}
+	watchProgress(cmd, rec)
+	r, err := queries.New(rec, opts)
+	if err != nil {
+		return nil, withCode(exitError, fmt.Errorf("recording %s: %w", dir, err))
 	}
 	return r, nil
 }

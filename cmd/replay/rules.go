@@ -74,6 +74,7 @@ func (o *rulesOptions) run(cmd *cobra.Command, dir string) error {
 	if err != nil {
 		return err
 	}
+	watchProgress(cmd, rec)
 	w := bufio.NewWriter(cmd.OutOrStdout())
 	st, err := rs.Run(rec, engine.RunOptions{Since: since, Until: until}, func(a *engine.Alert) error {
 		if o.output == "json" {
@@ -84,6 +85,7 @@ func (o *rulesOptions) run(cmd *cobra.Command, dir string) error {
 	if ferr := w.Flush(); err == nil {
 		err = ferr
 	}
+	activeProgress.done()
 	for _, warn := range rec.Warnings {
 		fmt.Fprintln(cmd.ErrOrStderr(), "warning:", warn)
 	}
