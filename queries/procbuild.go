@@ -5,6 +5,7 @@ package queries
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -70,14 +71,26 @@ type opt[T any] struct {
 // instRow is one row that makes process instances, with the columns the
 // structure needs; the attribute columns stay in the batch it points to.
 type instRow struct {
-	t, ord              int64 // event time; position in the recording
-	startT              int64 // exec and keyframe: the process start
-	kind                format.Kind
-	pid, ppid, childPid int32 // pid is 0 when null
-	ppidOK, startOK     bool
-	batch               int32 // which batch holds the row (the reader's numbering)
-	row                 int32 // the row in that batch
-	inst                int32 // its instance, once built: an index into instances.core
+	t, ord          int64 // event time; position in the recording
+	startT          int64 // exec and keyframe: the process start
+	kind            format.Kind
+	ppidOK, startOK bool
+	pid, ppid       int32 // of the instance the row is about (see setPids)
+	batch           int32 // which batch holds the row (the reader's numbering)
+	row             int32 // the row in that batch
+	inst            int32 // its instance, once built: an index into instances.core
+}
+
+// setPids sets the pids of a row of kind r.kind from its pid, ppid and
+// child_pid columns: a fork row is about the child, and names its
+// parent, the forking pid; another row is about its pid, and names its
+// ppid.
+func (r *instRow) setPids(pid, ppid, child int32, ppidOK bool) {
+	if r.kind == format.KindFork {
+		r.pid, r.ppid, r.ppidOK = child, pid, true
+		return
+	}
+	r.pid, r.ppid, r.ppidOK = pid, ppid, ppidOK
 }
 
 // priority is the key of the row for the columns every row offers: a
@@ -190,42 +203,96 @@ type instances struct {
 	ancestors bool    // insts hold their ancestor ids
 }
 
-// pidInstances are the instances of one pid.
+// pidInstances are the instances of one pid. Most pids have one
+// instance and at most one leader exit, held here; the others are in
+// pidTable.more, so that an entry is 32 pointer-free bytes.
 type pidInstances struct {
-	pid   int32
-	gen0  int32   // index + 1 of generation 0 (most pids have no other); 0: none
-	later []int32 // the same for generations 1...
-	exits []int64 // leader exit times, sorted
+	pid    int32
+	gen0   int32 // index + 1 of generation 0; 0: none
+	nExits int32 // leader exits
+	more   int32 // index + 1 in pidTable.more; 0: none
+	exit0  int64 // the leader exit, when there is one
 
-	laterExecStart opt[int64] // continuedExits' walk: earliest start of the execs after it
+	// continuedExits' walk: earliest start of the execs after it
+	// (math.MaxInt64: none).
+	laterExecStart int64
 }
 
-// genAt is the generation of the pid at time t: the leader exits before
-// it.
-func (pi *pidInstances) genAt(t int64) int32 {
-	return int32(sort.Search(len(pi.exits), func(i int) bool { return pi.exits[i] >= t }))
+// pidMore are the generations past 0 and the leader exits of a pid that
+// has more than one of either.
+type pidMore struct {
+	later []int32 // index + 1 of generations 1...; 0: none
+	exits []int64 // every leader exit, sorted once all are in
 }
 
-// gen returns the index of generation g, -1 when it has no rows.
-func (pi *pidInstances) gen(g int32) int32 {
+func (t *pidTable) moreOf(pi *pidInstances) *pidMore {
+	if pi.more == 0 {
+		t.more = append(t.more, pidMore{})
+		pi.more = int32(len(t.more))
+	}
+	return &t.more[pi.more-1]
+}
+
+// addExit notes a leader exit of pi (in any order; sortExits orders
+// them).
+func (t *pidTable) addExit(pi *pidInstances, at int64) {
+	if pi.nExits == 0 {
+		pi.exit0 = at
+	} else {
+		m := t.moreOf(pi)
+		if len(m.exits) == 0 {
+			m.exits = append(m.exits, pi.exit0)
+		}
+		m.exits = append(m.exits, at)
+	}
+	pi.nExits++
+}
+
+func (t *pidTable) sortExits() {
+	for i := range t.more {
+		slices.Sort(t.more[i].exits)
+	}
+}
+
+// genAt is the generation of pi at time t: the leader exits before it.
+func (t *pidTable) genAt(pi *pidInstances, at int64) int32 {
+	switch {
+	case pi.nExits == 0:
+		return 0
+	case pi.nExits == 1:
+		if pi.exit0 < at {
+			return 1
+		}
+		return 0
+	}
+	exits := t.more[pi.more-1].exits
+	return int32(sort.Search(len(exits), func(i int) bool { return exits[i] >= at }))
+}
+
+// gen returns the index of generation g of pi, -1 when it has no rows.
+func (t *pidTable) gen(pi *pidInstances, g int32) int32 {
 	if g == 0 {
 		return pi.gen0 - 1
 	}
-	if int(g) <= len(pi.later) {
-		return pi.later[g-1] - 1
+	if pi.more == 0 {
+		return -1
+	}
+	if later := t.more[pi.more-1].later; int(g) <= len(later) {
+		return later[g-1] - 1
 	}
 	return -1
 }
 
-func (pi *pidInstances) setGen(g, index int32) {
+func (t *pidTable) setGen(pi *pidInstances, g, index int32) {
 	if g == 0 {
 		pi.gen0 = index + 1
 		return
 	}
-	for int32(len(pi.later)) < g {
-		pi.later = append(pi.later, 0)
+	m := t.moreOf(pi)
+	for int32(len(m.later)) < g {
+		m.later = append(m.later, 0)
 	}
-	pi.later[g-1] = index + 1
+	m.later[g-1] = index + 1
 }
 
 // pidTable finds the instances of a pid: open addressing over entries
@@ -234,6 +301,7 @@ func (pi *pidInstances) setGen(g, index int32) {
 type pidTable struct {
 	slots   []pidSlot
 	entries []pidInstances
+	more    []pidMore
 }
 
 // pidSlot holds its pid, so that a probe reads the slots alone.
@@ -247,23 +315,32 @@ func (t *pidTable) slot(pid int32) uint32 { return uint32(pid) * 2654435761 }
 // get returns the instances of pid, nil when it has none and create is
 // false.
 func (t *pidTable) get(pid int32, create bool) *pidInstances {
+	if i := t.index(pid, create); i >= 0 {
+		return &t.entries[i]
+	}
+	return nil
+}
+
+// index returns where in entries the instances of pid are, -1 when it
+// has none and create is false.
+func (t *pidTable) index(pid int32, create bool) int32 {
 	if len(t.slots) > 0 {
 		mask := uint32(len(t.slots) - 1)
 		for h := t.slot(pid) & mask; t.slots[h].entry != 0; h = (h + 1) & mask {
 			if t.slots[h].pid == pid {
-				return &t.entries[t.slots[h].entry-1]
+				return t.slots[h].entry - 1
 			}
 		}
 	}
 	if !create {
-		return nil
+		return -1
 	}
 	if 2*(len(t.entries)+1) > len(t.slots) {
 		t.grow()
 	}
-	t.entries = append(t.entries, pidInstances{pid: pid})
+	t.entries = append(t.entries, pidInstances{pid: pid, laterExecStart: math.MaxInt64})
 	t.put(pid, int32(len(t.entries)))
-	return &t.entries[len(t.entries)-1]
+	return int32(len(t.entries) - 1)
 }
 
 func (t *pidTable) put(pid, entry int32) {
@@ -294,7 +371,7 @@ func (t *pidTable) reserve(n int) {
 // it has no rows.
 func (t *pidTable) at(pid int32, when int64) int32 {
 	if pi := t.get(pid, false); pi != nil {
-		return pi.gen(pi.genAt(when))
+		return t.gen(pi, t.genAt(pi, when))
 	}
 	return -1
 }
@@ -312,31 +389,29 @@ func buildInstances(rows []instRow, ancestors bool) (*instances, []instRow) {
 	s.pids.reserve(len(rows) * 3 / 5)
 	// Leader exits first: a row's generation counts the exits before it.
 	rows = continuedExits(rows, &s.pids)
-	for i := range s.pids.entries {
-		slices.Sort(s.pids.entries[i].exits)
-	}
+	s.pids.sortExits()
 	// Rows come in (t, ord) order, so the first row offering a value is
 	// the earliest and the last the latest.
 	for i := range rows {
 		r := &rows[i]
-		ipid, keyT := r.pid, r.t
+		keyT := r.t
 		if r.kind == format.KindFork {
-			ipid, keyT = r.childPid, r.t-1_000_000_000
+			keyT = r.t - 1_000_000_000
 		}
-		pi := s.pids.get(ipid, true)
-		gen := pi.genAt(keyT)
-		index := pi.gen(gen)
+		pi := &s.pids.entries[r.inst] // continuedExits found it
+		gen := s.pids.genAt(pi, keyT)
+		index := s.pids.gen(pi, gen)
 		if index < 0 {
 			index = int32(len(s.core))
-			s.core = append(s.core, instCore{pid: ipid, gen: gen, firstT: r.t, parent: -1})
-			pi.setGen(gen, index)
+			s.core = append(s.core, instCore{pid: pi.pid, gen: gen, firstT: r.t, parent: -1})
+			s.pids.setGen(pi, gen, index)
 		}
 		r.inst = index
 		c := &s.core[index]
 		switch r.kind {
 		case format.KindFork:
 			if !c.has(hasForkParent) {
-				c.forkParent, c.forkT = r.pid, r.t
+				c.forkParent, c.forkT = r.ppid, r.t
 				c.flags |= hasForkParent | hasForkT
 			}
 		case format.KindExec:
@@ -529,9 +604,10 @@ func (s *instances) all() []*inst {
 	return out
 }
 
-// continuedExits notes the leader exits of rows in pids (pidInstances.exits,
-// unsorted) and returns rows without those that did not end their
-// process, in place.
+// continuedExits notes the leader exits of rows in pids, points each
+// row's inst at the pids entry of its instance's pid (the child's for a
+// fork) for buildInstances, and returns rows without the exits that did
+// not end their process, in place.
 //
 // When a thread other than the leader of a multithreaded process calls
 // exec, the kernel ends the other threads, the leader too (de_thread),
@@ -548,19 +624,20 @@ func continuedExits(rows []instRow, pids *pidTable) []instRow {
 	var dropped int
 	for i := len(rows) - 1; i >= 0; i-- {
 		r := &rows[i]
+		r.inst = pids.index(r.pid, true)
+		pi := &pids.entries[r.inst]
 		switch r.kind {
 		case format.KindExec:
-			if pi := pids.get(r.pid, true); r.startOK && (!pi.laterExecStart.ok || r.startT < pi.laterExecStart.v) {
-				pi.laterExecStart = opt[int64]{r.startT, true}
+			if r.startOK && r.startT < pi.laterExecStart {
+				pi.laterExecStart = r.startT
 			}
 		case format.KindExit:
-			pi := pids.get(r.pid, true)
-			if pi.laterExecStart.ok && pi.laterExecStart.v < r.t {
+			if pi.laterExecStart < r.t {
 				r.kind = format.KindInvalid // dropped below
 				dropped++
 				continue
 			}
-			pi.exits = append(pi.exits, r.t)
+			pids.addExit(pi, r.t)
 		}
 	}
 	if dropped == 0 {
@@ -743,8 +820,7 @@ func fillStructure(row *instRow, cols *rowCols, i int) {
 	pid, _ := intAt(cols[format.ColPid], i)
 	ppid, ppidOK := intAt(cols[format.ColPpid], i)
 	child, _ := intAt(cols[format.ColChildPid], i)
-	row.pid, row.ppid, row.childPid = int32(pid), int32(ppid), int32(child)
-	row.ppidOK = ppidOK
+	row.setPids(int32(pid), int32(ppid), int32(child), ppidOK)
 }
 
 // sqlExtra are the columns of an instRowsSQL result that are not

@@ -94,9 +94,11 @@ func readStructure(ctx context.Context, src Source, withPids bool) (*recordingPr
 	var cols rowCols
 	var ord int64
 	// Rows are kept in chunks while reading, then put together once:
-	// appending to one slice would copy it over and over.
+	// appending to one slice would copy it over and over. The first
+	// chunk holds as many rows as the manifest says there are, so that
+	// most recordings need no second one and no copy.
 	var chunks [][]instRow
-	chunk := make([]instRow, 0, 1<<16)
+	chunk := make([]instRow, 0, max(instRowsHint(src), 1<<16))
 	opts := format.ScanOptions{
 		Kinds:   format.SetOf(format.KindExec, format.KindFork, format.KindExit, format.KindKeyframe, format.KindExeHash, format.KindUser),
 		Columns: structureColumns,
@@ -113,9 +115,14 @@ func readStructure(ctx context.Context, src Source, withPids bool) (*recordingPr
 		id := int32(len(rp.batches))
 		info := batchInfo{first: ord, minTs: math.MaxInt64, maxTs: math.MinInt64}
 		if ts, ok := cols[format.ColTs].(*array.Timestamp); ok {
-			for i, t := range ts.TimestampValues() {
-				if ts.IsValid(i) {
-					info.minTs, info.maxTs = min(info.minTs, int64(t)), max(info.maxTs, int64(t))
+			if ts.NullN() == 0 && ts.Len() > 0 {
+				vals := ts.TimestampValues()
+				info.minTs, info.maxTs = int64(slices.Min(vals)), int64(slices.Max(vals))
+			} else {
+				for i, t := range ts.TimestampValues() {
+					if ts.IsValid(i) {
+						info.minTs, info.maxTs = min(info.minTs, int64(t)), max(info.maxTs, int64(t))
+					}
 				}
 			}
 		}
@@ -143,11 +150,12 @@ func readStructure(ctx context.Context, src Source, withPids bool) (*recordingPr
 			if !isInstRow(k, pid, tid, child, pidOK, tidOK, childOK, ret, retOK) {
 				continue
 			}
-			row := instRow{kind: k, ord: ord + int64(i), batch: id, row: int32(i), pid: pid, childPid: child}
+			row := instRow{kind: k, ord: ord + int64(i), batch: id, row: int32(i)}
+			ppid, ppidOK := ppids.at(i)
+			row.setPids(pid, ppid, child, ppidOK)
 			t, _ := times.at(i)
 			start, startOK := starts.at(i)
 			row.t, row.startT, row.startOK = int64(t), int64(start), startOK
-			row.ppid, row.ppidOK = ppids.at(i)
 			if len(chunk) == cap(chunk) {
 				chunks = append(chunks, chunk)
 				chunk = make([]instRow, 0, 1<<16)
@@ -169,14 +177,18 @@ func readStructure(ctx context.Context, src Source, withPids bool) (*recordingPr
 	if err != nil {
 		return nil, fmt.Errorf("read process structure: %w", err)
 	}
-	chunks = append(chunks, chunk)
-	n := 0
-	for _, c := range chunks {
-		n += len(c)
-	}
-	rp.rows = make([]instRow, 0, n)
-	for _, c := range chunks {
-		rp.rows = append(rp.rows, c...)
+	if len(chunks) == 0 {
+		rp.rows = chunk
+	} else {
+		chunks = append(chunks, chunk)
+		n := 0
+		for _, c := range chunks {
+			n += len(c)
+		}
+		rp.rows = make([]instRow, 0, n)
+		for _, c := range chunks {
+			rp.rows = append(rp.rows, c...)
+		}
 	}
 	slices.SortFunc(rp.rows, func(a, b instRow) int {
 		if a.t != b.t {
@@ -189,6 +201,23 @@ func readStructure(ctx context.Context, src Source, withPids bool) (*recordingPr
 	})
 	rp.instances, rp.rows = buildInstances(rp.rows, false)
 	return rp, nil
+}
+
+// instRowsHint is how many instance rows src may hold, at most, by its
+// manifest's rows per kind: 0 when it does not say. Capped, so that a
+// damaged manifest cannot ask for much memory.
+func instRowsHint(src Source) int {
+	rec, ok := src.(*format.Recording)
+	if !ok || rec.Manifest == nil {
+		return 0
+	}
+	var n uint64
+	for _, seg := range rec.Manifest.Segments {
+		for _, k := range []format.Kind{format.KindExec, format.KindFork, format.KindExit, format.KindKeyframe} {
+			n += seg.RowsByKind[k.String()]
+		}
+	}
+	return int(min(n, 1<<24))
 }
 
 // isInstRow is instRowsSQL's filter.
