@@ -170,6 +170,7 @@ func probeFeatures() error {
 		{asm.FnGetCurrentTaskBtf, "helper bpf_get_current_task_btf (Linux 5.11)"},
 		{asm.FnRingbufQuery, "helper bpf_ringbuf_query (Linux 5.8)"},
 		{asm.FnTaskStorageGet, "helper bpf_task_storage_get (Linux 5.11)"},
+		{asm.FnTaskPtRegs, "helper bpf_task_pt_regs (Linux 5.15)"},
 		{asm.FnFindVma, "helper bpf_find_vma (Linux 5.17)"},
 		{asm.FnProbeReadUserStr, "helper bpf_probe_read_user_str (Linux 5.5)"},
 	} {
@@ -320,7 +321,7 @@ func (t *Tracer) attachPerSyscall() error {
 		return err
 	}
 	for _, s := range recordedSyscalls {
-		enter, err := link.Tracepoint("syscalls", "sys_enter_"+s.tracepointName(), t.objs.SysEnter, nil)
+		exit, err := link.Tracepoint("syscalls", "sys_exit_"+s.tracepointName(), t.objs.SysExit, nil)
 		if errors.Is(err, os.ErrNotExist) {
 			t.skipped = append(t.skipped, s.name)
 			continue
@@ -329,14 +330,17 @@ func (t *Tracer) attachPerSyscall() error {
 			return missing("attaching BPF programs to syscall tracepoints (the kernel refuses BPF on perf events; use raw dispatch)", err)
 		}
 		if err != nil {
-			return fmt.Errorf("bpf: attach syscalls/sys_enter_%s: %w", s.tracepointName(), err)
-		}
-		t.links = append(t.links, enter)
-		exit, err := link.Tracepoint("syscalls", "sys_exit_"+s.tracepointName(), t.objs.SysExit, nil)
-		if err != nil {
 			return fmt.Errorf("bpf: attach syscalls/sys_exit_%s: %w", s.tracepointName(), err)
 		}
 		t.links = append(t.links, exit)
+		if !s.needsEnter() {
+			continue
+		}
+		enter, err := link.Tracepoint("syscalls", "sys_enter_"+s.tracepointName(), t.objs.SysEnter, nil)
+		if err != nil {
+			return fmt.Errorf("bpf: attach syscalls/sys_enter_%s: %w", s.tracepointName(), err)
+		}
+		t.links = append(t.links, enter)
 	}
 	return nil
 }

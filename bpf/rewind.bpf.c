@@ -15,7 +15,7 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(raw_sys_enter, struct pt_regs *regs, long id)
 {
 	__u32 nr = id;
-	if (!class_of(nr))
+	if (!needs_enter(class_of(nr)))
 		return 0;
 	__u64 args[6] = {regs->di, regs->si, regs->dx, regs->r10, regs->r8, regs->r9};
 	return on_sys_enter(nr, args);
@@ -24,11 +24,11 @@ int BPF_PROG(raw_sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(raw_sys_exit, struct pt_regs *regs, long ret)
 {
-	return on_sys_exit(regs->orig_ax, ret);
+	return on_sys_exit(regs->orig_ax, ret, regs);
 }
 
 /* Attached by the loader to syscalls/sys_enter_<name> for each recorded
- * call. Such a tracepoint holds the syscall number and then one 8-byte
+ * call whose class needs_enter. Such a tracepoint holds the syscall number and then one 8-byte
  * slot per argument of that call only. The kernel refuses to attach a
  * program that reads its context past the record of the tracepoint, so
  * the arguments are copied with a helper: slots past the call's own
@@ -44,7 +44,7 @@ SEC("tracepoint/syscalls/sys_enter")
 int tp_sys_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	__u32 nr = tp_syscall_nr(ctx);
-	if (!class_of(nr))
+	if (!needs_enter(class_of(nr)))
 		return 0;
 	__u64 args[6] = {};
 	bpf_probe_read_kernel(args, sizeof(args), (void *)ctx + offsetof(struct trace_event_raw_sys_enter, args));
@@ -54,5 +54,8 @@ int tp_sys_enter(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit")
 int tp_sys_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return on_sys_exit(tp_syscall_nr(ctx), ctx->ret);
+	/* The record holds only the number and the return value; the
+	 * arguments are in the registers saved at syscall entry. */
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	return on_sys_exit(tp_syscall_nr(ctx), ctx->ret, regs);
 }

@@ -83,9 +83,9 @@
 #define S_IFSOCK 0140000
 #define CLONE_NEW_MASK 0x7e020080ULL /* NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET|NEWTIME */
 
-/* Entry-side filter: only calls whose exit we may record get a slot in
- * the inflight map (mmap and mprotect are frequent and rarely exec). */
-static __always_inline bool enter_wanted(__u32 nr, const __u64 *args)
+/* Calls of a recorded syscall that are not recorded, decided from the
+ * arguments alone (mmap and mprotect are frequent and rarely exec). */
+static __always_inline bool args_wanted(__u32 nr, const __u64 *args)
 {
 	switch (nr) {
 	case NR_MMAP:
@@ -295,14 +295,33 @@ static __always_inline __u32 class_of(__u32 nr)
 	return c ? *c : 0;
 }
 
-/* Called only for syscalls whose class is not CLASS_NONE. */
+/* Whether a class's exit needs state saved at its entry: a successful
+ * exec never returns to its exit (sched_process_exec takes the slot and
+ * says which exec call it was), and sched_process_fork reads the clone
+ * flags. Every other recorded call is handled at exit alone, from the
+ * argument registers saved at syscall entry: none of these calls changes
+ * them, and a tracer cannot between the two tracepoints (ptrace's entry
+ * stop comes before sys_enter, its exit stop after sys_exit). So such a
+ * call runs one program instead of two, and needs no task storage. */
+static __always_inline bool needs_enter(__u32 class)
+{
+	return class == CLASS_EXEC || class == CLASS_FORK;
+}
+
+/* A 32-bit syscall, whose numbers mean other calls. TS_COMPAT is set at
+ * a compat syscall's entry and cleared on the way back to user space,
+ * after the exit tracepoint. */
+static __always_inline bool in_compat_syscall(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	return bpf_core_field_exists(t->thread_info.status) && (t->thread_info.status & TS_COMPAT);
+}
+
+/* Called only for syscalls of a class that needs_enter. */
 static __always_inline int on_sys_enter(__u32 nr, const __u64 *args)
 {
-	if (is_self() || !enter_wanted(nr, args))
+	if (is_self() || in_compat_syscall())
 		return 0;
-	struct task_struct *t = bpf_get_current_task_btf();
-	if (bpf_core_field_exists(t->thread_info.status) && (t->thread_info.status & TS_COMPAT))
-		return 0; /* a 32-bit syscall: numbers mean other calls */
 	struct inflight *in = inflight_of_current(true);
 	if (!in)
 		return 0;
@@ -313,33 +332,48 @@ static __always_inline int on_sys_enter(__u32 nr, const __u64 *args)
 	return 0;
 }
 
-static __always_inline int on_sys_exit(__u32 nr, __s64 ret)
+/* -ERESTARTSYS and friends (512-516) never reach the caller: the kernel
+ * restarts the call, which then enters and exits again. */
+static __always_inline bool restarted(__s64 ret)
 {
-	__u32 class = class_of(nr);
-	if (!class)
-		return 0;
+	return ret <= -512 && ret >= -516;
+}
+
+/* The exit of an exec or fork call, with the arguments saved at entry. */
+static __always_inline int on_entered_exit(__u32 nr, __s64 ret, __u32 class)
+{
 	struct inflight *p = inflight_of_current(false);
 	if (!p || !p->active)
 		return 0;
 	p->active = 0;
+	if (p->nr != nr || class != CLASS_EXEC || restarted(ret))
+		return 0; /* CLASS_FORK: sched_process_fork used the slot */
 	struct inflight in = *p;
-	if (in.nr != nr)
+	return do_exec_failed(nr, ret, in.args);
+}
+
+/* regs are the calling thread's user registers, saved at syscall entry. */
+static __always_inline int on_sys_exit(__u32 nr, __s64 ret, struct pt_regs *regs)
+{
+	__u32 class = class_of(nr);
+	if (!class)
 		return 0;
-	/* -ERESTARTSYS and friends (512-516) never reach the caller: the
-	 * kernel restarts the call, which then enters and exits again. */
-	if (ret <= -512 && ret >= -516)
+	if (needs_enter(class))
+		return on_entered_exit(nr, ret, class);
+	if (restarted(ret) || is_self() || in_compat_syscall())
+		return 0;
+	__u64 args[6] = {regs->di, regs->si, regs->dx, regs->r10, regs->r8, regs->r9};
+	if (!args_wanted(nr, args))
 		return 0;
 	switch (class) {
-	case CLASS_EXEC:
-		return do_exec_failed(nr, ret, in.args);
 	case CLASS_OPEN:
-		return do_open(nr, ret, in.args);
+		return do_open(nr, ret, args);
 	case CLASS_FILE:
-		return do_file(nr, ret, in.args);
+		return do_file(nr, ret, args);
 	case CLASS_NET:
-		return do_net(nr, ret, in.args);
+		return do_net(nr, ret, args);
 	case CLASS_SECURITY:
-		return do_security(nr, ret, in.args);
+		return do_security(nr, ret, args);
 	}
-	return 0; /* CLASS_FORK: sched_process_fork used the slot */
+	return 0;
 }

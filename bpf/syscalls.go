@@ -22,6 +22,13 @@ func (s syscallInfo) tracepointName() string {
 	return s.name
 }
 
+// needsEnter says whether the call's exit handler needs state saved by
+// the entry program (needs_enter in rewind_syscalls.h): the other calls
+// are handled at exit alone, so their sys_enter tracepoints stay off.
+func (s syscallInfo) needsEnter() bool {
+	return s.class == rewindSyscallClassCLASS_EXEC || s.class == rewindSyscallClassCLASS_FORK
+}
+
 // recordedSyscalls lists every system call the kernel side records.
 var recordedSyscalls = []syscallInfo{
 	{59, "execve", rewindSyscallClassCLASS_EXEC, ""},
