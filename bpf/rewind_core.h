@@ -239,9 +239,18 @@ static __always_inline void finish_event(struct scratch *s, __u32 end)
 	if (end < sizeof(struct event_hdr))
 		return;
 	__u64 flags = 0;
-	if (wakeup_bytes)
-		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + end >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-											 : BPF_RB_NO_WAKEUP;
+	if (wakeup_bytes) {
+		/* Only the event that takes the waiting data past the mark wakes
+		 * the reader. Past it, the reader has been woken and reads until
+		 * the ring is empty before it waits again: a wakeup per event
+		 * there (a self-IPI for the kernel's irq_work, a trap to the
+		 * hypervisor on some VMs) cost each event more than the rest of
+		 * its recording whenever the reader fell behind. Two CPUs
+		 * crossing the mark together may both miss it; the reader's
+		 * own polling bounds the delay that causes. */
+		__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+		flags = avail < wakeup_bytes && avail + end >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	}
 	if (bpf_ringbuf_output(&events, s, end, flags) < 0)
 		__sync_fetch_and_add(&c->drops, 1);
 }
