@@ -168,6 +168,9 @@ func (s *jsonSink) Flush() error {
 	return s.w.Flush()
 }
 
+// cellEscaper keeps a table cell on its line.
+var cellEscaper = strings.NewReplacer("\n", `\n`, "\t", `\t`)
+
 // maxCell bounds a table cell; CSV and JSON are never cut.
 const maxCell = 100
 
@@ -185,7 +188,7 @@ func (s *tableSink) Columns(cols []ResultColumn) error {
 func (s *tableSink) Row(vals []any) error {
 	row := make([]string, len(vals))
 	for i, v := range vals {
-		t := strings.NewReplacer("\n", `\n`, "\t", `\t`).Replace(textValue(v))
+		t := cellEscaper.Replace(textValue(v))
 		if utf8.RuneCountInString(t) > maxCell {
 			t = string([]rune(t)[:maxCell-1]) + "…"
 		}

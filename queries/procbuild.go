@@ -295,14 +295,24 @@ func (t *pidTable) setGen(pi *pidInstances, g, index int32) {
 	m.later[g-1] = index + 1
 }
 
-// pidTable finds the instances of a pid: open addressing over entries
-// held in one slice, so that a pid costs no allocation of its own. A
-// pointer it returns is good until the next insertion.
+// pidTable finds the instances of a pid, held in one slice of entries
+// so that a pid costs no allocation of its own. A pid the kernel can
+// give (below directPids) is found in pages of entry numbers indexed by
+// pid: pids handed out one after another sit side by side, as rows in
+// time order meet them. Any other pid is found by open addressing. A
+// pointer get returns is good until the next insertion.
 type pidTable struct {
-	slots   []pidSlot
+	pages   [][]int32 // directPids >> pidPageBits pages, made when first used; entry index + 1, 0: none
+	slots   []pidSlot // the other pids
+	hashed  int       // pids in slots
 	entries []pidInstances
 	more    []pidMore
 }
+
+const (
+	directPids  = 1 << 22 // Linux's largest pid_max
+	pidPageBits = 12
+)
 
 // pidSlot holds its pid, so that a probe reads the slots alone.
 type pidSlot struct {
@@ -324,6 +334,27 @@ func (t *pidTable) get(pid int32, create bool) *pidInstances {
 // index returns where in entries the instances of pid are, -1 when it
 // has none and create is false.
 func (t *pidTable) index(pid int32, create bool) int32 {
+	if uint32(pid) < directPids {
+		if t.pages == nil {
+			t.pages = make([][]int32, directPids>>pidPageBits)
+		}
+		page := t.pages[pid>>pidPageBits]
+		if page == nil {
+			if !create {
+				return -1
+			}
+			page = make([]int32, 1<<pidPageBits)
+			t.pages[pid>>pidPageBits] = page
+		}
+		e := &page[pid&(1<<pidPageBits-1)]
+		if *e == 0 {
+			if !create {
+				return -1
+			}
+			*e = t.add(pid)
+		}
+		return *e - 1
+	}
 	if len(t.slots) > 0 {
 		mask := uint32(len(t.slots) - 1)
 		for h := t.slot(pid) & mask; t.slots[h].entry != 0; h = (h + 1) & mask {
@@ -335,12 +366,19 @@ func (t *pidTable) index(pid int32, create bool) int32 {
 	if !create {
 		return -1
 	}
-	if 2*(len(t.entries)+1) > len(t.slots) {
+	if 2*(t.hashed+1) > len(t.slots) {
 		t.grow()
 	}
+	entry := t.add(pid)
+	t.put(pid, entry)
+	t.hashed++
+	return entry - 1
+}
+
+// add appends an entry for pid and returns its index + 1.
+func (t *pidTable) add(pid int32) int32 {
 	t.entries = append(t.entries, pidInstances{pid: pid, laterExecStart: math.MaxInt64})
-	t.put(pid, int32(len(t.entries)))
-	return int32(len(t.entries) - 1)
+	return int32(len(t.entries))
 }
 
 func (t *pidTable) put(pid, entry int32) {
@@ -353,18 +391,18 @@ func (t *pidTable) put(pid, entry int32) {
 }
 
 func (t *pidTable) grow() {
-	t.slots = make([]pidSlot, max(1024, 2*len(t.slots)))
-	for i := range t.entries {
-		t.put(t.entries[i].pid, int32(i+1))
+	old := t.slots
+	t.slots = make([]pidSlot, max(1024, 2*len(old)))
+	for _, s := range old {
+		if s.entry != 0 {
+			t.put(s.pid, s.entry)
+		}
 	}
 }
 
 // reserve makes room for n pids.
 func (t *pidTable) reserve(n int) {
 	t.entries = slices.Grow(t.entries, n)
-	for len(t.slots) < 2*n {
-		t.grow()
-	}
 }
 
 // at returns the index of the instance of pid live at time t, -1 when

@@ -5,6 +5,7 @@ package queries
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -273,4 +274,50 @@ func (g *sampleGen) threadExit(pid, tid int32) {
 // goes on (an exec by another thread).
 func (g *sampleGen) leaderExit(pid int32) {
 	g.add(g.event(format.KindExit, "sched_process_exit", pid))
+}
+
+// TestPidTableFindsEveryPid: pids the kernel can give (direct pages) and
+// any other int32 (open addressing, grown past its first size) each get
+// one entry, found again by index and get, and a pid never added is
+// not found.
+func TestPidTableFindsEveryPid(t *testing.T) {
+	spread := make([]int32, 3000)
+	for i := range spread {
+		spread[i] = directPids + int32(i)*4096 // hashed, many in one home slot of small tables
+	}
+	cases := []struct {
+		name string
+		pids []int32
+	}{
+		{"direct", []int32{0, 1, 4095, 4096, 4097, 300000, directPids - 1}},
+		{"hashed", []int32{directPids, -1, math.MinInt32, math.MaxInt32, -4096}},
+		{"hashed, growing", spread},
+		{"both", []int32{7, directPids + 7, -7, 1 << 21, 1<<21 + 1}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var pt pidTable
+			for round := 0; round < 2; round++ { // the second round finds what the first added
+				for i, pid := range c.pids {
+					if got := pt.index(pid, true); got != int32(i) {
+						t.Fatalf("round %d: index(%d) = %d, want %d", round, pid, got, i)
+					}
+					if pi := pt.get(pid, false); pi == nil || pi.pid != pid {
+						t.Fatalf("get(%d) = %v", pid, pi)
+					}
+				}
+			}
+			if len(pt.entries) != len(c.pids) {
+				t.Errorf("%d entries for %d pids", len(pt.entries), len(c.pids))
+			}
+			for _, pid := range []int32{2, 4098, directPids + 1, -2, math.MinInt32 + 1} {
+				if slices.Contains(c.pids, pid) {
+					continue
+				}
+				if got := pt.index(pid, false); got != -1 {
+					t.Errorf("index(%d) of a pid never added = %d", pid, got)
+				}
+			}
+		})
+	}
 }

@@ -55,6 +55,10 @@ func scopedSQL(text string) (string, error) {
 var structureColumns = []format.ColumnID{format.ColPid, format.ColTid, format.ColPpid, format.ColChildPid,
 	format.ColRet, format.ColStartTs}
 
+// structureKinds are the kinds of the rows the structure pass reads.
+var structureKinds = format.SetOf(format.KindExec, format.KindFork, format.KindExit, format.KindKeyframe,
+	format.KindExeHash, format.KindUser)
+
 // treeColumns are the attributes the process-tree query shows, and those
 // they derive from (the image identity and the exe_hash and user rows).
 var treeColumns = []format.ColumnID{format.ColExitCode, format.ColExePath, format.ColExeDev, format.ColExeIno,
@@ -99,10 +103,7 @@ func readStructure(ctx context.Context, src Source, withPids bool) (*recordingPr
 	// most recordings need no second one and no copy.
 	var chunks [][]instRow
 	chunk := make([]instRow, 0, max(instRowsHint(src), 1<<16))
-	opts := format.ScanOptions{
-		Kinds:   format.SetOf(format.KindExec, format.KindFork, format.KindExit, format.KindKeyframe, format.KindExeHash, format.KindUser),
-		Columns: structureColumns,
-	}
+	opts := format.ScanOptions{Kinds: structureKinds, Columns: structureColumns}
 	err := src.Scan(opts, func(b *format.Batch) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -133,8 +134,14 @@ func readStructure(ctx context.Context, src Source, withPids bool) (*recordingPr
 		rets := valuesOf[int64, *array.Int64](&cols, format.ColRet)
 		times := valuesOf[arrow.Timestamp, *array.Timestamp](&cols, format.ColTs)
 		starts := valuesOf[arrow.Timestamp, *array.Timestamp](&cols, format.ColStartTs)
-		for i := 0; i < n; i++ {
-			k := kinds.at(i)
+		// Most rows are of other kinds: pass over them by their
+		// dictionary index alone.
+		wanted := kinds.indexesOf(structureKinds)
+		for i := 0; i < n && kinds.col != nil; i++ {
+			if !wanted[kinds.values[i]] || kinds.nulls && kinds.col.IsNull(i) {
+				continue
+			}
+			k := kinds.byIdx[kinds.values[i]]
 			switch k {
 			case format.KindExeHash, format.KindUser:
 				info.names = true
@@ -436,6 +443,16 @@ type kindColumn struct {
 	nulls  bool // col has nulls
 	byIdx  []format.Kind
 	values []int32
+}
+
+// indexesOf returns, per dictionary index, whether it names a kind of
+// set.
+func (k kindColumn) indexesOf(set format.KindSet) []bool {
+	out := make([]bool, len(k.byIdx))
+	for i, kind := range k.byIdx {
+		out[i] = set.Has(kind)
+	}
+	return out
 }
 
 func (k kindColumn) at(i int) format.Kind {
