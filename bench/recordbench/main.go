@@ -1,9 +1,16 @@
 // Command recordbench measures what rewind-record costs a busy host: it
 // runs open and exec storms without the recorder (baseline) and with it,
-// in the same run, and reports slowdowns, drops, recorder CPU and peak
-// RSS, bytes per event, and the highest open rate recorded without drops.
-// Where auditd is available, it runs the exec storm under an execve audit
-// rule too. It needs root. `make bench` runs it.
+// in alternating rounds of the same run, and reports slowdowns, the CPU
+// each open and exec costs, drops, recorder CPU (and events recorded per
+// CPU-second) and peak RSS, bytes per event, and the highest open rate
+// recorded without drops. Where auditd is available, it runs the exec
+// storm under an execve audit rule too. It needs root. `make bench` runs
+// it.
+//
+// On a machine shared with other work, storm rates move with the load;
+// each round's slowdown compares that round's two storms, and the median
+// and range over rounds are reported, with the storms' CPU time per
+// operation (which leaves out time spent waiting for a CPU) beside them.
 package main
 
 import (
@@ -13,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,7 +34,7 @@ import (
 type options struct {
 	recorder  string
 	openFor   time.Duration
-	execs     int
+	execFor   time.Duration
 	rounds    int
 	stormCPU  int
 	recordCPU int
@@ -38,8 +46,8 @@ func main() {
 	var o options
 	flag.StringVar(&o.recorder, "recorder", "bin/rewind-record", "path of the rewind-record binary")
 	flag.DurationVar(&o.openFor, "open-for", 3*time.Second, "length of each open storm")
-	flag.IntVar(&o.execs, "execs", 2000, "execs per exec storm")
-	flag.IntVar(&o.rounds, "rounds", 3, "alternating baseline/recorder rounds; medians are reported")
+	flag.DurationVar(&o.execFor, "exec-for", 4*time.Second, "length of each exec storm")
+	flag.IntVar(&o.rounds, "rounds", 5, "alternating baseline/recorder rounds; medians and ranges are reported")
 	flag.IntVar(&o.stormCPU, "storm-cpu", 0, "CPU the storms are pinned to")
 	flag.IntVar(&o.recordCPU, "record-cpu", 1, "CPU the recorder is pinned to")
 	flag.StringVar(&o.rates, "rates", "100000,200000,300000,400000,500000,0", "paced open rates to try for the zero-drop search (0 = flat out)")
@@ -109,6 +117,30 @@ func (r *recorder) usage() (cpu time.Duration, peakRSS int64, err error) {
 	return cpu, peakRSS, nil
 }
 
+// ringRSS is the resident size of the recorder's BPF map mappings: the
+// ring buffer, whose data pages are mapped twice (so that a record can
+// wrap around the end) and so count twice in RSS once the ring has been
+// written all round.
+func (r *recorder) ringRSS() int64 {
+	smaps, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", r.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	var total int64
+	inMap := false
+	for _, line := range strings.Split(string(smaps), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) >= 5 && strings.Contains(f[0], "-"):
+			inMap = len(f) >= 6 && f[5] == "anon_inode:bpf-map"
+		case inMap && len(f) >= 2 && f[0] == "Rss:":
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			total += kb * 1024
+		}
+	}
+	return total
+}
+
 func (r *recorder) stop() error {
 	_ = r.cmd.Process.Signal(syscall.SIGINT)
 	done := make(chan error, 1)
@@ -176,7 +208,51 @@ func readTally(dir string) (tally, error) {
 func median(xs []float64) float64 {
 	s := append([]float64(nil), xs...)
 	sort.Float64s(s)
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
 	return s[len(s)/2]
+}
+
+// spread formats the median of xs and their range.
+func spread(xs []float64, format string) string {
+	lo, hi := slices.Min(xs), slices.Max(xs)
+	return fmt.Sprintf(format+" ["+format+" .. "+format+"]", median(xs), lo, hi)
+}
+
+// pairs are the storms of the rounds, without and with the recorder.
+type pairs struct{ base, rec []storm.Result }
+
+func (p *pairs) add(base, rec storm.Result) {
+	p.base, p.rec = append(p.base, base), append(p.rec, rec)
+}
+
+// report prints the medians of both sides, then each round's slowdown
+// (its recorder storm against its own baseline) and the CPU time the
+// recorder added to each operation, as median and range over rounds.
+func (p *pairs) report(name, unit string, target float64) {
+	var baseRate, recRate, slow, baseCPU, recCPU, addCPU, ops []float64
+	for i := range p.base {
+		b, r := p.base[i], p.rec[i]
+		baseRate, recRate = append(baseRate, b.PerSec), append(recRate, r.PerSec)
+		slow = append(slow, 100*(1-r.PerSec/b.PerSec))
+		bc, rc := float64(b.CPUPerOp().Nanoseconds()), float64(r.CPUPerOp().Nanoseconds())
+		baseCPU, recCPU, addCPU = append(baseCPU, bc), append(recCPU, rc), append(addCPU, rc-bc)
+		ops = append(ops, float64(b.Ops), float64(r.Ops))
+	}
+	fmt.Printf("  %s storm  baseline %s/s  with recorder %s/s  (%.0f to %.0f %ss per storm)\n",
+		name, spread(baseRate, "%.0f"), spread(recRate, "%.0f"), slices.Min(ops), slices.Max(ops), name)
+	fmt.Printf("  %s storm  slowdown %s%%  (target <= %.0f%%)\n", name, spread(slow, "%.1f"), target)
+	fmt.Printf("  %s storm  CPU per %s: baseline %s ns, with recorder %s ns, added %s ns\n",
+		name, unit, spread(baseCPU, "%.0f"), spread(recCPU, "%.0f"), spread(addCPU, "%.0f"))
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
 func run(o options) error {
@@ -185,6 +261,9 @@ func run(o options) error {
 	}
 	if _, err := os.Stat(o.recorder); err != nil {
 		return fmt.Errorf("recorder binary: %w (run make build first)", err)
+	}
+	if o.rounds < 1 {
+		return fmt.Errorf("-rounds %d: want at least 1", o.rounds)
 	}
 	work, err := os.MkdirTemp("", "recordbench-")
 	if err != nil {
@@ -198,9 +277,10 @@ func run(o options) error {
 		return err
 	}
 
-	var baseOpen, recOpen, baseExec, recExec []float64
+	loadBefore := loadAverage()
+	var opens, execs pairs
 	var cpu time.Duration
-	var peak int64
+	var peak, ring int64
 	var tot tally
 	var elapsed time.Duration
 	for round := 0; round < o.rounds; round++ {
@@ -208,7 +288,7 @@ func run(o options) error {
 		if err != nil {
 			return err
 		}
-		be, err := storm.Exec("/bin/true", o.execs, o.stormCPU)
+		be, err := storm.Exec("/bin/true", o.execFor, o.stormCPU)
 		if err != nil {
 			return err
 		}
@@ -220,8 +300,9 @@ func run(o options) error {
 		start := time.Now()
 		cpu0, _, _ := r.usage()
 		ro, err1 := storm.Open(target, o.openFor, o.stormCPU, 0)
-		re, err2 := storm.Exec("/bin/true", o.execs, o.stormCPU)
+		re, err2 := storm.Exec("/bin/true", o.execFor, o.stormCPU)
 		cpu1, hwm, _ := r.usage()
+		ring = max(ring, r.ringRSS())
 		el := time.Since(start)
 		if err := r.stop(); err != nil {
 			return fmt.Errorf("recorder: %w", err)
@@ -233,8 +314,8 @@ func run(o options) error {
 		if err != nil {
 			return fmt.Errorf("read recording %s: %w", dir, err)
 		}
-		baseOpen, recOpen = append(baseOpen, bo.PerSec), append(recOpen, ro.PerSec)
-		baseExec, recExec = append(baseExec, be.PerSec), append(recExec, re.PerSec)
+		opens.add(bo, ro)
+		execs.add(be, re)
 		cpu += cpu1 - cpu0
 		elapsed += el
 		if hwm > peak {
@@ -244,26 +325,29 @@ func run(o options) error {
 		tot.dropsKern += t.dropsKern
 		tot.dropsUser += t.dropsUser
 		tot.bytes += t.bytes
-		fmt.Fprintf(os.Stderr, "round %d: open %.0f/s -> %.0f/s, exec %.0f/s -> %.0f/s, %d events, drops %d+%d\n",
-			round, bo.PerSec, ro.PerSec, be.PerSec, re.PerSec, t.events, t.dropsKern, t.dropsUser)
+		fmt.Fprintf(os.Stderr, "round %d: open %.0f/s -> %.0f/s (%v -> %v CPU each), exec %.0f/s -> %.0f/s (%v -> %v CPU each), %d events, drops %d+%d, load %s\n",
+			round, bo.PerSec, ro.PerSec, bo.CPUPerOp(), ro.CPUPerOp(), be.PerSec, re.PerSec, be.CPUPerOp(), re.CPUPerOp(),
+			t.events, t.dropsKern, t.dropsUser, loadAverage())
 	}
 
-	fmt.Println("rewind-record system benchmark (medians of", o.rounds, "alternating rounds; storms on CPU", o.stormCPU, ", recorder on CPU", o.recordCPU, ")")
-	mbo, mro := median(baseOpen), median(recOpen)
-	mbe, mre := median(baseExec), median(recExec)
-	fmt.Printf("  open storm   baseline %10.0f/s  with recorder %10.0f/s  slowdown %5.1f%%  (target <= 10%%)\n", mbo, mro, 100*(1-mro/mbo))
-	fmt.Printf("  exec storm   baseline %10.0f/s  with recorder %10.0f/s  slowdown %5.1f%%  (target <= 3%%)\n", mbe, mre, 100*(1-mre/mbe))
-	fmt.Printf("  recorder CPU %.1f%% of one core while recording; peak RSS %.1f MiB (target <= 100 MiB)\n",
-		100*cpu.Seconds()/elapsed.Seconds(), float64(peak)/(1<<20))
+	fmt.Printf("rewind-record system benchmark: %d alternating rounds, median [min .. max]; storms on CPU %d, recorder on CPU %d; load average %s before, %s after\n",
+		o.rounds, o.stormCPU, o.recordCPU, loadBefore, loadAverage())
+	opens.report("open", "open", 10)
+	execs.report("exec", "exec", 3)
+	fmt.Printf("  recorder CPU %.1f%% of one core while recording; peak RSS %.1f MiB (target <= 100 MiB), of which the ring buffer's mappings %.1f MiB\n",
+		100*cpu.Seconds()/elapsed.Seconds(), float64(peak)/(1<<20), float64(ring)/(1<<20))
 	if tot.events > 0 {
-		fmt.Printf("  recorded %d events, %.2f bytes/event on disk, drops kernel %d user %d\n",
-			tot.events, float64(tot.bytes)/float64(tot.events), tot.dropsKern, tot.dropsUser)
+		fmt.Printf("  recorded %d events, %.2f bytes/event on disk, %.0f events per recorder CPU-second, drops kernel %d user %d\n",
+			tot.events, float64(tot.bytes)/float64(tot.events), float64(tot.events)/cpu.Seconds(), tot.dropsKern, tot.dropsUser)
 	}
 
+	if err := kernelCost(o, work, target); err != nil {
+		return err
+	}
 	if err := zeroDropSearch(o, work, target); err != nil {
 		return err
 	}
-	return auditComparison(o, mbe)
+	return auditComparison(o)
 }
 
 // zeroDropSearch runs paced open storms at increasing rates, each under a
@@ -309,7 +393,7 @@ func zeroDropSearch(o options, work, target string) error {
 // auditd works on this machine. It enables auditing and starts auditd
 // for the run (so records are consumed, as on a real host) and restores
 // both afterwards.
-func auditComparison(o options, baseline float64) error {
+func auditComparison(o options) error {
 	if _, err := exec.LookPath("auditctl"); err != nil {
 		fmt.Println("  auditd: not installed; comparison skipped (make bench installs it when root)")
 		return nil
@@ -328,6 +412,10 @@ func auditComparison(o options, baseline float64) error {
 		defer func() { _ = daemon.Process.Signal(syscall.SIGTERM); _ = daemon.Wait() }()
 		time.Sleep(time.Second)
 	}
+	base, err := storm.Exec("/bin/true", o.execFor, o.stormCPU)
+	if err != nil {
+		return err
+	}
 	rule := []string{"always,exit", "-F", "arch=b64", "-S", "execve", "-k", "rewind-bench"}
 	if out, err := exec.Command("auditctl", append([]string{"-a"}, rule...)...).CombinedOutput(); err != nil {
 		fmt.Printf("  auditd: cannot add an execve rule here (%s); comparison skipped\n", strings.TrimSpace(string(out)))
@@ -341,10 +429,11 @@ func auditComparison(o options, baseline float64) error {
 		}
 		defer exec.Command("auditctl", "-e", "0").Run()
 	}
-	r, err := storm.Exec("/bin/true", o.execs, o.stormCPU)
+	r, err := storm.Exec("/bin/true", o.execFor, o.stormCPU)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("  exec storm under auditd execve rule %10.0f/s  slowdown %5.1f%% (vs the same run's baseline)\n", r.PerSec, 100*(1-r.PerSec/baseline))
+	fmt.Printf("  exec storm under auditd execve rule %.0f/s (baseline just before %.0f/s): slowdown %.1f%%; CPU per exec %v (baseline %v)\n",
+		r.PerSec, base.PerSec, 100*(1-r.PerSec/base.PerSec), r.CPUPerOp(), base.CPUPerOp())
 	return nil
 }

@@ -11,15 +11,35 @@ import (
 
 // Result is what one storm achieved.
 type Result struct {
-	Ops      uint64
-	Elapsed  time.Duration
-	PerSec   float64
+	Ops     uint64
+	Elapsed time.Duration
+	PerSec  float64
+	// CPUTime is the CPU the storm's work used, kernel side included:
+	// the storm thread's, and for the exec storm its children's too.
+	// Unlike PerSec it leaves out the time the storm waited for a CPU,
+	// which on a shared machine varies more than what is measured.
+	CPUTime  time.Duration
 	CPU      int // CPU the storm was pinned to, -1 if not pinned
 	Workload string
 }
 
+// CPUPerOp is the CPU time of one operation.
+func (r Result) CPUPerOp() time.Duration {
+	if r.Ops == 0 {
+		return 0
+	}
+	return r.CPUTime / time.Duration(r.Ops)
+}
+
 func (r Result) String() string {
-	return fmt.Sprintf("%s: %d ops in %v = %.0f/s", r.Workload, r.Ops, r.Elapsed.Round(time.Millisecond), r.PerSec)
+	return fmt.Sprintf("%s: %d ops in %v = %.0f/s, %v CPU each", r.Workload, r.Ops, r.Elapsed.Round(time.Millisecond), r.PerSec, r.CPUPerOp())
+}
+
+// threadCPU is the calling thread's CPU time (user and system).
+func threadCPU() time.Duration {
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts)
+	return time.Duration(ts.Nano())
 }
 
 // pin locks the calling goroutine to its thread and the thread to cpu.
@@ -67,7 +87,7 @@ func Open(path string, d time.Duration, cpu int, rate float64) (Result, error) {
 	}
 	unix.Close(fd)
 
-	start := time.Now()
+	start, cpu0 := time.Now(), threadCPU()
 	deadline := start.Add(d)
 	var n uint64
 	const chunk = 256 // check the clock every chunk opens
@@ -93,16 +113,21 @@ func Open(path string, d time.Duration, cpu int, rate float64) (Result, error) {
 			}
 		}
 	}
-	el := time.Since(start)
-	return Result{Ops: n, Elapsed: el, PerSec: float64(n) / el.Seconds(), CPU: cpu, Workload: "open"}, nil
+	el, used := time.Since(start), threadCPU()-cpu0
+	return Result{Ops: n, Elapsed: el, PerSec: float64(n) / el.Seconds(), CPUTime: used, CPU: cpu, Workload: "open"}, nil
 }
 
 // atFdcwd is AT_FDCWD (-100) as the unsigned register value openat takes.
 var atFdcwd = func() uintptr { v := unix.AT_FDCWD; return uintptr(v) }()
 
-// Exec runs path (e.g. /bin/true) n times, one after another, with fork
-// and exec, pinned to cpu (-1: not pinned), waiting for each to exit.
-func Exec(path string, n int, cpu int) (Result, error) {
+// Exec runs path (e.g. /bin/true) over and over for d, one after
+// another, pinned to cpu (-1: not pinned), each with fork and exec and
+// waited for. syscall.ForkExec is a vfork (clone with CLONE_VM and
+// CLONE_VFORK) and an exec, about what a C loop of vfork, execve and
+// waitpid costs (the same rate within noise on the development VM, where
+// the exec'd program's own start, page faults above all, is most of an
+// exec's time); os/exec would add its pipes, goroutines and lookups.
+func Exec(path string, d time.Duration, cpu int) (Result, error) {
 	unpin, err := pin(cpu)
 	if err != nil {
 		return Result{}, err
@@ -110,20 +135,26 @@ func Exec(path string, n int, cpu int) (Result, error) {
 	defer unpin()
 	attr := &syscall.ProcAttr{Files: []uintptr{0, 1, 2}}
 	argv := []string{path}
-	start := time.Now()
-	for i := 0; i < n; i++ {
+	start, cpu0 := time.Now(), threadCPU()
+	deadline := start.Add(d)
+	var n uint64
+	var children time.Duration
+	for n == 0 || time.Now().Before(deadline) {
 		pid, err := syscall.ForkExec(path, argv, attr)
 		if err != nil {
 			return Result{}, fmt.Errorf("exec storm: %s: %w", path, err)
 		}
 		var ws syscall.WaitStatus
-		if _, err := syscall.Wait4(pid, &ws, 0, nil); err != nil {
+		var ru syscall.Rusage
+		if _, err := syscall.Wait4(pid, &ws, 0, &ru); err != nil {
 			return Result{}, fmt.Errorf("exec storm: wait %d: %w", pid, err)
 		}
 		if !ws.Exited() || ws.ExitStatus() != 0 {
 			return Result{}, fmt.Errorf("exec storm: %s exited with %v", path, ws)
 		}
+		children += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		n++
 	}
-	el := time.Since(start)
-	return Result{Ops: uint64(n), Elapsed: el, PerSec: float64(n) / el.Seconds(), CPU: cpu, Workload: "exec"}, nil
+	el, used := time.Since(start), threadCPU()-cpu0+children
+	return Result{Ops: n, Elapsed: el, PerSec: float64(n) / el.Seconds(), CPUTime: used, CPU: cpu, Workload: "exec"}, nil
 }

@@ -45,14 +45,34 @@ func TestOpenStormReportsMissingFile(t *testing.T) {
 }
 
 func TestExecStormRunsTrue(t *testing.T) {
-	r, err := Exec("/bin/true", 5, -1)
+	r, err := Exec("/bin/true", 50*time.Millisecond, -1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Ops != 5 {
-		t.Fatalf("ops = %d, want 5", r.Ops)
+	if r.Ops == 0 || r.PerSec <= 0 {
+		t.Fatalf("exec storm did nothing: %+v", r)
 	}
-	if _, err := Exec("/bin/false", 1, -1); err == nil {
+	// Each exec is a process whose CPU time (at least a tick's worth of
+	// page faults and loading, summed over the children) is counted.
+	if r.CPUTime <= 0 {
+		t.Fatalf("exec storm counted no CPU time: %+v", r)
+	}
+	if _, err := Exec("/bin/false", time.Millisecond, -1); err == nil {
 		t.Fatal("want an error when the program fails")
+	}
+}
+
+func TestOpenStormCountsItsCPUTime(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(p, 50*time.Millisecond, -1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A flat-out storm runs on a CPU for most of its time.
+	if r.CPUTime <= 0 || r.CPUTime > r.Elapsed+10*time.Millisecond {
+		t.Fatalf("CPU time %v for a storm of %v", r.CPUTime, r.Elapsed)
 	}
 }
