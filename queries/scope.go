@@ -211,8 +211,9 @@ func readStructure(ctx context.Context, src Source, withPids bool) (*recordingPr
 }
 
 // instRowsHint is how many instance rows src may hold, at most, by its
-// manifest's rows per kind: 0 when it does not say. Capped, so that a
-// damaged manifest cannot ask for much memory.
+// manifest's rows per kind: 0 when it does not say. Capped at 2M rows
+// (96 MB), so that a damaged manifest cannot make one allocation large
+// enough to fail; a recording with more reads them in chunks.
 func instRowsHint(src Source) int {
 	rec, ok := src.(*format.Recording)
 	if !ok || rec.Manifest == nil {
@@ -224,7 +225,7 @@ func instRowsHint(src Source) int {
 			n += seg.RowsByKind[k.String()]
 		}
 	}
-	return int(min(n, 1<<24))
+	return int(min(n, 1<<21))
 }
 
 // isInstRow is instRowsSQL's filter.
