@@ -400,9 +400,13 @@ func (t *pidTable) grow() {
 	}
 }
 
-// reserve makes room for n pids.
+// reserve makes room for n pids in an empty table. The room is made,
+// not copied into (as slices.Grow would), so that the memory is touched
+// only as entries are added.
 func (t *pidTable) reserve(n int) {
-	t.entries = slices.Grow(t.entries, n)
+	if len(t.entries) == 0 {
+		t.entries = make([]pidInstances, 0, n)
+	}
 }
 
 // at returns the index of the instance of pid live at time t, -1 when
