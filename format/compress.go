@@ -1,7 +1,6 @@
 package format
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 
@@ -32,9 +31,11 @@ const (
 // compressed buffers. It keeps its scratch memory between batches.
 type bodyCompressor struct {
 	enc  *zstd.Encoder
-	raw  bytes.Buffer // the uncompressed body as ipc.Writer serialized it
-	body []byte       // the compressed body being built
-	bufs []bufferRef  // where each buffer lands in body
+	body []byte      // the compressed body being built
+	lens []int64     // the uncompressed buffer lengths, from the metadata
+	bufs []bufferRef // where each buffer taken so far lands in body
+	pad  int         // padding bytes due before the next buffer
+	werr error       // what went wrong while SerializeBody wrote
 	b    *flatbuffers.Builder
 	// zeroFrames caches the compressed frame of an all-zero buffer by
 	// length: a column null in every row of a batch (most per-kind
@@ -65,12 +66,6 @@ func (c *bodyCompressor) close() { _ = c.enc.Close() }
 // p, a record or dictionary batch written without compression, with its
 // buffers compressed.
 func (c *bodyCompressor) compress(p *ipc.Payload, meta []byte, header byte) (newMeta, body []byte, err error) {
-	c.raw.Reset()
-	if err := p.SerializeBody(&c.raw); err != nil {
-		return nil, nil, err
-	}
-	raw := c.raw.Bytes()
-
 	msg, err := fbTableAt(meta, le32(meta, 0))
 	if err != nil {
 		return nil, nil, err
@@ -104,22 +99,29 @@ func (c *bodyCompressor) compress(p *ipc.Payload, meta []byte, header byte) (new
 		return nil, nil, err
 	}
 
+	// SerializeBody writes each non-empty buffer with one Write, in the
+	// order of the metadata's buffer list, each followed by its padding
+	// to 8 bytes: the buffers are compressed as they come, uncopied.
 	c.body = c.body[:0]
 	c.bufs = c.bufs[:0]
+	c.lens = c.lens[:0]
 	for i := 0; i < nbufs; i++ {
-		off := int64(binary.LittleEndian.Uint64(rb.buf[bufStart+16*i:]))
 		n := int64(binary.LittleEndian.Uint64(rb.buf[bufStart+16*i+8:]))
-		if off < 0 || n < 0 || off+n > int64(len(raw)) {
-			return nil, nil, fmt.Errorf("compress batch: buffer %d [%d, +%d) outside the body of %d bytes", i, off, n, len(raw))
+		if n < 0 {
+			return nil, nil, fmt.Errorf("compress batch: buffer %d of %d bytes", i, n)
 		}
-		start := int64(len(c.body))
-		if n > 0 {
-			c.body = c.appendBuffer(c.body, raw[off:off+n])
-		}
-		c.bufs = append(c.bufs, bufferRef{start, int64(len(c.body)) - start})
-		for len(c.body)%8 != 0 {
-			c.body = append(c.body, 0)
-		}
+		c.lens = append(c.lens, n)
+	}
+	c.pad, c.werr = 0, nil
+	c.takeEmpty()
+	if err := p.SerializeBody(c); err != nil {
+		return nil, nil, err
+	}
+	if c.werr == nil && len(c.bufs) != len(c.lens) {
+		c.werr = fmt.Errorf("compress batch: body holds %d of %d buffers", len(c.bufs), len(c.lens))
+	}
+	if c.werr != nil {
+		return nil, nil, c.werr
 	}
 
 	b := c.b
@@ -162,6 +164,43 @@ func (c *bodyCompressor) compress(p *ipc.Payload, meta []byte, header byte) (new
 	b.PrependInt64Slot(3, int64(len(c.body)), 0)
 	b.Finish(b.EndObject())
 	return b.FinishedBytes(), c.body, nil
+}
+
+// Write takes one buffer of the body, or the padding after one.
+func (c *bodyCompressor) Write(b []byte) (int, error) {
+	if c.werr != nil {
+		return 0, c.werr
+	}
+	if c.pad > 0 {
+		if len(b) != c.pad {
+			c.werr = fmt.Errorf("compress batch: %d bytes where %d bytes of padding were due", len(b), c.pad)
+			return 0, c.werr
+		}
+		c.pad = 0
+		return len(b), nil
+	}
+	i := len(c.bufs)
+	if i >= len(c.lens) || int64(len(b)) != c.lens[i] {
+		c.werr = fmt.Errorf("compress batch: a %d-byte write does not match buffer %d of the metadata", len(b), i)
+		return 0, c.werr
+	}
+	start := int64(len(c.body))
+	c.body = c.appendBuffer(c.body, b)
+	c.bufs = append(c.bufs, bufferRef{start, int64(len(c.body)) - start})
+	for len(c.body)%8 != 0 {
+		c.body = append(c.body, 0)
+	}
+	c.pad = (8 - len(b)%8) % 8
+	c.takeEmpty()
+	return len(b), nil
+}
+
+// takeEmpty records the empty buffers next in the list: SerializeBody
+// writes nothing for them.
+func (c *bodyCompressor) takeEmpty() {
+	for len(c.bufs) < len(c.lens) && c.lens[len(c.bufs)] == 0 {
+		c.bufs = append(c.bufs, bufferRef{int64(len(c.body)), 0})
+	}
 }
 
 // appendBuffer appends one buffer in Arrow's compressed buffer layout.
