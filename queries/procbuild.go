@@ -112,10 +112,11 @@ type inst struct {
 	gen   int64
 
 	// structure
-	forkParent, firstPpid                              opt[int32]
-	forkT, execStart, kfStart, firstT, exitT, lastExec opt[int64]
-	execCount                                          int64
-	inKeyframe                                         bool
+	forkParent, firstPpid opt[int32]
+	exitT                 opt[int64]
+	forked, inKeyframe    bool
+	execCount             int64      // the process tables count them (buildProcessTables)
+	lastExec              opt[int64] // the same
 
 	// attributes: allocated for the instances whose attributes are read
 	*instAttrs
@@ -167,12 +168,12 @@ func (p *inst) withAttrs() {
 // them cost tens of megabytes and nothing to the garbage collector's
 // scans. An inst is made from it only for the instances a query wants.
 type instCore struct {
-	firstT, forkT, execStart, kfStart, exitT, lastExec int64
-	startT                                             int64
-	pid, forkParent, firstPpid, parentPid              int32
-	parent                                             int32 // index in instances.core; -1: none recorded
-	gen, execCount                                     int32
-	flags                                              coreFlags
+	startT, exitT         int64
+	pid, gen              int32
+	parent                int32 // index in instances.core; -1: none recorded
+	forkParent, firstPpid int32
+	flags                 coreFlags
+	startFrom             startSource // what startT is, so far
 }
 
 // coreFlags say which instCore values are not null, and what else the
@@ -180,11 +181,7 @@ type instCore struct {
 type coreFlags uint16
 
 const (
-	hasForkT coreFlags = 1 << iota
-	hasExecStart
-	hasKfStart
-	hasExit
-	hasLastExec
+	hasExit coreFlags = 1 << iota
 	hasForkParent
 	hasFirstPpid
 	inKeyframe
@@ -192,6 +189,35 @@ const (
 )
 
 func (c *instCore) has(f coreFlags) bool { return c.flags&f != 0 }
+
+// startSource ranks what an instance's start is taken from: the start
+// time of its execs, else the time of its fork, else the start time in
+// its keyframes, else the time of its first row.
+type startSource uint8
+
+const (
+	fromFirstRow startSource = iota
+	fromKeyframe
+	fromFork
+	fromExec
+)
+
+// offerStart offers a start from src: it wins over a start from a lower
+// source, and over a later one from the same.
+func (c *instCore) offerStart(t int64, src startSource) {
+	if src > c.startFrom || src == c.startFrom && t < c.startT {
+		c.startT, c.startFrom = t, src
+	}
+}
+
+// parentPid is the pid of the parent: the forking pid, else the ppid
+// its first row names; false when neither is known.
+func (c *instCore) parentPid() (int32, bool) {
+	if c.has(hasForkParent) {
+		return c.forkParent, true
+	}
+	return c.firstPpid, c.has(hasFirstPpid)
+}
 
 // instances is the structure of a recording's process instances, in
 // order of first row, and the insts made of them so far.
@@ -445,7 +471,7 @@ func buildInstances(rows []instRow, ancestors bool) (*instances, []instRow) {
 		index := s.pids.gen(pi, gen)
 		if index < 0 {
 			index = int32(len(s.core))
-			s.core = append(s.core, instCore{pid: pi.pid, gen: gen, firstT: r.t, parent: -1})
+			s.core = append(s.core, instCore{pid: pi.pid, gen: gen, startT: r.t, parent: -1})
 			s.pids.setGen(pi, gen, index)
 		}
 		r.inst = index
@@ -453,21 +479,17 @@ func buildInstances(rows []instRow, ancestors bool) (*instances, []instRow) {
 		switch r.kind {
 		case format.KindFork:
 			if !c.has(hasForkParent) {
-				c.forkParent, c.forkT = r.ppid, r.t
-				c.flags |= hasForkParent | hasForkT
+				c.forkParent = r.ppid
+				c.flags |= hasForkParent
 			}
+			c.offerStart(r.t, fromFork)
 		case format.KindExec:
-			if r.startOK && (!c.has(hasExecStart) || r.startT < c.execStart) {
-				c.execStart = r.startT
-				c.flags |= hasExecStart
+			if r.startOK {
+				c.offerStart(r.startT, fromExec)
 			}
-			c.execCount++
-			c.lastExec = r.t
-			c.flags |= hasLastExec
 		case format.KindKeyframe:
-			if r.startOK && (!c.has(hasKfStart) || r.startT < c.kfStart) {
-				c.kfStart = r.startT
-				c.flags |= hasKfStart
+			if r.startOK {
+				c.offerStart(r.startT, fromKeyframe)
 			}
 			c.flags |= inKeyframe
 		case format.KindExit:
@@ -479,26 +501,11 @@ func buildInstances(rows []instRow, ancestors bool) (*instances, []instRow) {
 			c.flags |= hasFirstPpid
 		}
 	}
-	// Starts, parents.
+	// Parents: the parent pid's instance live at the start.
 	for i := range s.core {
 		c := &s.core[i]
-		switch {
-		case c.has(hasExecStart):
-			c.startT = c.execStart
-		case c.has(hasForkT):
-			c.startT = c.forkT
-		case c.has(hasKfStart):
-			c.startT = c.kfStart
-		default:
-			c.startT = c.firstT
-		}
-		c.parentPid = c.firstPpid
-		hasParent := c.has(hasFirstPpid)
-		if c.has(hasForkParent) {
-			c.parentPid, hasParent = c.forkParent, true
-		}
-		if hasParent {
-			c.parent = s.pids.at(c.parentPid, c.startT)
+		if ppid, ok := c.parentPid(); ok {
+			c.parent = s.pids.at(ppid, c.startT)
 		}
 	}
 	s.markReached()
@@ -607,16 +614,12 @@ func (s *instances) inst(i int32) *inst {
 	s.objs[i] = p
 	p.forkParent = opt[int32]{c.forkParent, c.has(hasForkParent)}
 	p.firstPpid = opt[int32]{c.firstPpid, c.has(hasFirstPpid)}
-	p.forkT = opt[int64]{c.forkT, c.has(hasForkT)}
-	p.execStart = opt[int64]{c.execStart, c.has(hasExecStart)}
-	p.kfStart = opt[int64]{c.kfStart, c.has(hasKfStart)}
-	p.firstT = opt[int64]{c.firstT, true}
 	p.exitT = opt[int64]{c.exitT, c.has(hasExit)}
-	p.lastExec = opt[int64]{c.lastExec, c.has(hasLastExec)}
-	p.execCount = int64(c.execCount)
+	p.forked = c.has(hasForkParent)
 	p.inKeyframe = c.has(inKeyframe)
 	p.id = s.id(i)
-	p.parentPid, p.startT = c.parentPid, c.startT
+	p.parentPid, _ = c.parentPid()
+	p.startT = c.startT
 	p.reached = c.has(reached)
 	switch {
 	case c.parent >= 0 && p.reached:
@@ -829,7 +832,12 @@ func (r *Runner) buildProcessTables(ctx context.Context) error {
 	order := s.all()
 	for i := range rows {
 		row := &rows[i]
-		offerAttributes(order[row.inst], row, cols[row.batch], int(row.row))
+		p := order[row.inst]
+		if row.kind == format.KindExec {
+			p.execCount++
+			p.lastExec = opt[int64]{row.t, true} // rows are in time order
+		}
+		offerAttributes(p, row, cols[row.batch], int(row.row))
 		if row.kind == format.KindExec {
 			execs = append(execs, *row)
 		}

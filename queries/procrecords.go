@@ -175,7 +175,7 @@ func procRecord(order []*inst) arrow.RecordBatch {
 		appendI64(f(6), p.exitT.v, p.exitT.ok)
 		appendI32(f(7), p.exitCode.v, p.exitCode.ok)
 		appendI32(f(8), p.exitSignal.v, p.exitSignal.ok)
-		f(9).(*array.BooleanBuilder).Append(p.forkT.ok)
+		f(9).(*array.BooleanBuilder).Append(p.forked)
 		f(10).(*array.BooleanBuilder).Append(p.inKeyframe)
 		f(11).(*array.Int64Builder).Append(p.execCount)
 		appendI64(f(12), p.lastExec.v, p.lastExec.ok)
