@@ -115,8 +115,7 @@ type inst struct {
 	forkParent, firstPpid opt[int32]
 	exitT                 opt[int64]
 	forked, inKeyframe    bool
-	execCount             int64      // the process tables count them (buildProcessTables)
-	lastExec              opt[int64] // the same
+	execCount             int64 // the process tables count them (buildProcessTables)
 
 	// attributes: allocated for the instances whose attributes are read
 	*instAttrs
@@ -154,6 +153,10 @@ type instAttrs struct {
 	uid, gid, euid, egid, lu latest[uint32]
 	pidNs, mntNs, netNs, usr latest[uint32]
 	vpid                     latest[int32]
+
+	// The times of the first and last exec: which image a child forked
+	// at a given time took (imageAt).
+	firstExec, lastExec opt[int64]
 }
 
 // withAttrs makes p's attributes, all null, unless they exist.
@@ -711,6 +714,15 @@ func offerAttributes(p *inst, r *instRow, cols *rowCols, i int) {
 		p.exitCode.offer(c.i32(format.ColExitCode, at))
 		p.exitSignal.offer(c.i32(format.ColExitSignal, at))
 	}
+	if r.kind == format.KindExec {
+		// Rows may come in any order (scope.go reads them by batch).
+		if !p.firstExec.ok || r.t < p.firstExec.v {
+			p.firstExec = opt[int64]{r.t, true}
+		}
+		if !p.lastExec.ok || r.t > p.lastExec.v {
+			p.lastExec = opt[int64]{r.t, true}
+		}
+	}
 	if r.kind == format.KindExec || r.kind == format.KindKeyframe {
 		p.imagePath.offer(c.str(format.ColExePath, at))
 		p.ctime.offer(c.i64(format.ColExeCtime, at))
@@ -749,9 +761,10 @@ func offerAttributes(p *inst, r *instRow, cols *rowCols, i int) {
 
 // resolveImage settles p's image once the attributes of p and of its
 // ancestors are in (withAttrs made for each): a fork copies the parent's
-// image, so a child that never exec'd takes it when its own rows name
-// the same file, down a chain of at most maxForkChain forks. Only
-// instances in the tree inherit (as _tree holds them).
+// image, so a child that never exec'd takes the image its parent had at
+// the fork (imageAt) when its own rows name the same file, down a chain
+// of at most maxForkChain forks. Only instances in the tree inherit (as
+// _tree holds them).
 func resolveImage(p *inst) {
 	var chain []*inst
 	for q := p; q != nil && q.reached && !q.resolved; q = q.parent {
@@ -761,9 +774,12 @@ func resolveImage(p *inst) {
 		c := chain[i]
 		c.resolved = true
 		c.imageKnown = c.imagePath.ok
-		if q := c.parent; q != nil && !c.imageKnown && q.imageKnown && q.inheritedAt < maxForkChain &&
+		if c.imageKnown || c.parent == nil {
+			continue
+		}
+		if q, forks := imageAt(c.parent, c.startT); q != nil && forks+q.inheritedAt <= maxForkChain &&
 			same(c.dev, q.dev) && same(c.ino, q.ino) {
-			inherit(c, q)
+			inherit(c, q, forks+q.inheritedAt)
 		}
 	}
 	if !p.resolved { // not in the tree: its own image only
@@ -771,10 +787,37 @@ func resolveImage(p *inst) {
 	}
 }
 
+// imageAt finds the image q had at time t, when it forked a child
+// (resolved, as q's ancestors are): the instance holding that image as
+// its own settled image, and the number of forks from there to the
+// child; nil when it is unknown. Execs at or before the fork leave q's
+// latest image; execs only after it leave the image q had before them,
+// the one it took at its own fork, so the walk goes up (unless that
+// image came from a keyframe, which shows only the latest); execs both
+// before and after leave it unknown.
+func imageAt(q *inst, t int64) (*inst, int) {
+	for forks := 1; q != nil; forks++ {
+		switch {
+		case !q.lastExec.ok || q.lastExec.v <= t:
+			if !q.imageKnown {
+				return nil, 0
+			}
+			return q, forks
+		case q.firstExec.v > t && !q.inKeyframe:
+			q, t = q.parent, q.startT
+		default:
+			return nil, 0
+		}
+	}
+	return nil, 0
+}
+
 // same is IS NOT DISTINCT FROM.
 func same(a, b latest[uint64]) bool { return a.ok == b.ok && (!a.ok || a.v == b.v) }
 
-func inherit(c, p *inst) {
+// inherit gives c the image of p, forks forks down from where that
+// image was taken.
+func inherit(c, p *inst, forks int) {
 	c.ctime, c.mtime, c.size, c.mode = p.ctime, p.mtime, p.size, p.mode
 	c.upper, c.memfd, c.writable = p.upper, p.memfd, p.writable
 	c.argv, c.cwd, c.interpreter = p.argv, p.cwd, p.interpreter
@@ -783,7 +826,7 @@ func inherit(c, p *inst) {
 	if c.imageFrom == "" {
 		c.imageFrom = p.id
 	}
-	c.inheritedAt = p.inheritedAt + 1
+	c.inheritedAt = forks
 }
 
 // buildProcessTables reads the instance rows of _life and writes _proc3,
@@ -835,7 +878,6 @@ func (r *Runner) buildProcessTables(ctx context.Context) error {
 		p := order[row.inst]
 		if row.kind == format.KindExec {
 			p.execCount++
-			p.lastExec = opt[int64]{row.t, true} // rows are in time order
 		}
 		offerAttributes(p, row, cols[row.batch], int(row.row))
 		if row.kind == format.KindExec {

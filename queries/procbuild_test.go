@@ -220,6 +220,136 @@ func TestLeaderExitsThatDoNotEndTheProcess(t *testing.T) {
 	}
 }
 
+// TestChildrenTakeTheImageTheirParentHadAtTheFork: a child that never
+// exec'd takes the image its parent had when it forked, not the one the
+// parent exec'd after: a shell forks a subshell and then execs readlink.
+// Each case is checked against the images wanted, against the reference
+// SQL, and the scoped tree and timeline against the process tables.
+func TestChildrenTakeTheImageTheirParentHadAtTheFork(t *testing.T) {
+	type want struct {
+		id        string
+		known     bool
+		from, sha string
+	}
+	// 100 (bash, from the keyframe) forks 200, which execs bash: an image
+	// with a hash.
+	shell := func(g *sampleGen) {
+		g.at(100)
+		g.fork(100, 200)
+		g.at(101)
+		g.exec(200, "/usr/bin/bash", 30, -86400_000, "bash", "-c", "job")
+	}
+	readlink := func(g *sampleGen, pid int32) { g.exec(pid, "/usr/bin/readlink", 31, -86400_000, "readlink", "-f", "x") }
+	cat := func(g *sampleGen, pid int32) { g.exec(pid, "/usr/bin/cat", 32, -86400_000, "cat", "x") }
+	exitAll := func(g *sampleGen, pids ...int32) {
+		g.at(150)
+		for _, pid := range pids {
+			g.exit(pid, 0)
+		}
+	}
+	bash, rl := sha("/usr/bin/bash"), sha("/usr/bin/readlink")
+	cases := []struct {
+		name   string
+		script func(g *sampleGen)
+		want   []want
+	}{
+		{"fork, then the parent execs", func(g *sampleGen) {
+			shell(g)
+			g.at(110)
+			g.fork(200, 300)
+			g.at(112)
+			g.fork(300, 400)
+			g.at(120)
+			readlink(g, 300)
+			exitAll(g, 400, 300, 200)
+		}, []want{{"300:0", true, "", rl}, {"400:0", true, "200:0", bash}}},
+		{"the parent execs, then forks", func(g *sampleGen) {
+			shell(g)
+			g.at(110)
+			g.fork(200, 300)
+			g.at(112)
+			readlink(g, 300)
+			g.at(114)
+			g.fork(300, 400)
+			exitAll(g, 400, 300, 200)
+		}, []want{{"300:0", true, "", rl}, {"400:0", true, "300:0", rl}}},
+		{"two forks up: both parents exec after forking", func(g *sampleGen) {
+			shell(g)
+			g.at(110)
+			g.fork(200, 300)
+			g.at(112)
+			g.fork(300, 400)
+			g.at(114)
+			g.fork(400, 500)
+			g.at(116)
+			readlink(g, 400)
+			g.at(118)
+			cat(g, 300)
+			exitAll(g, 500, 400, 300, 200)
+		}, []want{{"400:0", true, "", rl}, {"500:0", true, "200:0", bash}}},
+		{"the parent execs before and after the fork", func(g *sampleGen) {
+			shell(g)
+			g.at(110)
+			g.fork(200, 300)
+			g.at(112)
+			readlink(g, 300)
+			g.at(114)
+			g.fork(300, 400)
+			g.at(116)
+			cat(g, 300)
+			exitAll(g, 400, 300, 200)
+		}, []want{{"400:0", false, "", ""}}},
+		{"a parent from the keyframe execs after the fork", func(g *sampleGen) {
+			g.at(100)
+			g.fork(100, 200)
+			g.at(110)
+			readlink(g, 100)
+			exitAll(g, 200)
+		}, []want{{"200:0", false, "", ""}}},
+	}
+	ctx := context.Background()
+	tree, _ := Named("process-tree")
+	timeline, _ := Named("timeline")
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "rec")
+			if err := writeScriptRecording(dir, c.script); err != nil {
+				t.Fatal(err)
+			}
+			full, _, err := Open(dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer full.Close()
+			for _, w := range c.want {
+				got := &collectSink{}
+				err = full.Query(ctx, "sql", `SELECT proc_id, image_known, coalesce(image_from, ''), coalesce(sha256, '')
+					FROM processes WHERE proc_id = ?`, got, w.id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got.rows) != 1 {
+					t.Fatalf("%s: %d rows, want 1", w.id, len(got.rows))
+				}
+				row := got.rows[0]
+				if g := (want{str(row[0]), row[1] == true, str(row[2]), str(row[3])}); g != w {
+					t.Errorf("image of %s: %+v, want %+v", w.id, g, w)
+				}
+			}
+			checkReferenceTables(t, dir)
+			scoped, _, err := Open(dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer scoped.Close()
+			for _, pid := range []string{"100", "200", "300"} {
+				compareNamed(t, full, scoped, tree, map[string]string{"pid": pid})
+				compareNamed(t, full, scoped, timeline, map[string]string{"pid": pid})
+			}
+		})
+	}
+}
+
 // writeScriptRecording writes a recording whose keyframe holds init (1)
 // and a shell (100), and then script's rows.
 func writeScriptRecording(dir string, script func(g *sampleGen)) error {

@@ -65,6 +65,7 @@ SELECT ipid AS pid, gen,
        arg_min(ppid, t) FILTER (WHERE kind IN ('exec', 'keyframe', 'exit')) AS first_ppid,
        count(*) FILTER (WHERE kind = 'exec') AS exec_count,
        bool_or(kind = 'keyframe') AS in_keyframe,
+       min(t) FILTER (WHERE kind = 'exec') AS first_exec_t,
        max(t) FILTER (WHERE kind = 'exec') AS last_exec_t,
        arg_max(exe_path, t) FILTER (WHERE kind IN ('exec', 'keyframe')) AS image_path,
        arg_max(exe_ctime, t) FILTER (WHERE kind IN ('exec', 'keyframe')) AS exe_ctime,
@@ -132,19 +133,6 @@ SELECT p.pid || ':' || p.gen AS proc_id,
 FROM pg p
 LEFT JOIN (SELECT pid, gen FROM _proc2) q ON q.pid = p.parent_pid AND q.gen = p.parent_gen;
 
--- A child that never exec'd takes its parent's image when its own rows
--- name the same file (repeated, so chains of forks inherit; see
--- maxForkChain).
-UPDATE _ref_proc3 AS c
-SET exe_ctime = p.exe_ctime, exe_mtime = p.exe_mtime, exe_size = p.exe_size,
-    exe_mode = p.exe_mode, exe_upper_layer = p.exe_upper_layer,
-    exe_from_memfd = p.exe_from_memfd, exe_writable = p.exe_writable,
-    argv = p.argv, cwd = p.cwd, interpreter = p.interpreter,
-    image_known = true, image_from = coalesce(p.image_from, p.proc_id)
-FROM _ref_proc3 AS p
-WHERE c.parent_proc_id = p.proc_id AND NOT c.image_known AND p.image_known
-  AND c.exe_dev IS NOT DISTINCT FROM p.exe_dev AND c.exe_ino IS NOT DISTINCT FROM p.exe_ino;
-
 CREATE OR REPLACE TEMP TABLE _ref_tree AS
 WITH RECURSIVE t(proc_id, pid, depth, tree_key, lineage, ancestor_ids) AS (
     SELECT proc_id, pid, 0, [start_t, pid::BIGINT], []::INTEGER[], []::VARCHAR[]
@@ -158,3 +146,42 @@ WITH RECURSIVE t(proc_id, pid, depth, tree_key, lineage, ancestor_ids) AS (
 )
 SELECT * FROM t;
 
+-- A child that never exec'd takes the image its parent had at the fork
+-- (the child's start). Execs of the parent at or before the fork leave
+-- its latest image; execs only after it leave the image it had before
+-- them, the one it took at its own fork, so the walk goes up (unless
+-- that image came from a keyframe, which shows only the latest); execs
+-- both before and after leave it unknown. _ref_holder pairs each child
+-- that may inherit with the instance whose settled image it takes.
+CREATE OR REPLACE TEMP TABLE _ref_holder AS
+WITH RECURSIVE e AS (
+    SELECT p.proc_id, p.parent_proc_id, p.start_t, p.in_keyframe, x.first_exec_t, x.last_exec_t
+    FROM _ref_proc3 p JOIN _proc2 x ON x.pid = p.pid AND x.gen = p.gen
+), w(child, q, t, forks) AS (
+    SELECT c.proc_id, c.parent_proc_id, c.start_t, 1
+    FROM _ref_proc3 c JOIN _ref_tree USING (proc_id)
+    WHERE NOT c.image_known AND c.parent_proc_id IS NOT NULL
+    UNION ALL
+    SELECT w.child, e.parent_proc_id, e.start_t, w.forks + 1
+    FROM w JOIN e ON e.proc_id = w.q
+    WHERE e.first_exec_t > w.t AND NOT e.in_keyframe AND e.parent_proc_id IS NOT NULL
+      AND w.forks < 64
+)
+SELECT w.child, w.q AS holder
+FROM w JOIN e ON e.proc_id = w.q
+WHERE e.last_exec_t IS NULL OR e.last_exec_t <= w.t;
+
+-- The child takes the holder's image when its own rows name the same
+-- file, at most maxForkChain forks below where the image was taken
+-- (repeated, so chains of forks inherit).
+UPDATE _ref_proc3 AS c
+SET exe_ctime = p.exe_ctime, exe_mtime = p.exe_mtime, exe_size = p.exe_size,
+    exe_mode = p.exe_mode, exe_upper_layer = p.exe_upper_layer,
+    exe_from_memfd = p.exe_from_memfd, exe_writable = p.exe_writable,
+    argv = p.argv, cwd = p.cwd, interpreter = p.interpreter,
+    image_known = true, image_from = coalesce(p.image_from, p.proc_id)
+FROM _ref_holder AS h, _ref_proc3 AS p, _ref_tree AS ct, _ref_tree AS st
+WHERE h.child = c.proc_id AND p.proc_id = h.holder AND NOT c.image_known AND p.image_known
+  AND c.exe_dev IS NOT DISTINCT FROM p.exe_dev AND c.exe_ino IS NOT DISTINCT FROM p.exe_ino
+  AND ct.proc_id = c.proc_id AND st.proc_id = coalesce(p.image_from, p.proc_id)
+  AND ct.depth - st.depth <= 64;
