@@ -23,6 +23,15 @@ import (
 // same rows, every column, on the synthetic recording and on every
 // sample recording.
 func TestGoBuiltTablesMatchSQL(t *testing.T) {
+	dirs := allRecordings(t)
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) { checkReferenceTables(t, dir) })
+	}
+}
+
+// allRecordings lists the synthetic recording and every sample recording.
+func allRecordings(t *testing.T) []string {
+	t.Helper()
 	dirs := []string{sampleDir}
 	scenarios, _ := filepath.Glob(filepath.Join(samplesDir, "*", "manifest.json"))
 	for _, m := range scenarios {
@@ -31,9 +40,7 @@ func TestGoBuiltTablesMatchSQL(t *testing.T) {
 	if len(dirs) < 2 {
 		t.Fatalf("no sample recordings under %s", samplesDir)
 	}
-	for _, dir := range dirs {
-		t.Run(filepath.Base(dir), func(t *testing.T) { checkReferenceTables(t, dir) })
-	}
+	return dirs
 }
 
 // checkReferenceTables builds the process tables of the recording in dir
@@ -174,21 +181,11 @@ func TestLeaderExitsThatDoNotEndTheProcess(t *testing.T) {
 		}, []want{{"200:0", forked(100), 110 * ms}, {"200:1", 199 * ms, 210 * ms}}},
 	}
 	ctx := context.Background()
-	tree, _ := Named("process-tree")
-	timeline, _ := Named("timeline")
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "rec")
-			if err := writeScriptRecording(dir, c.script); err != nil {
-				t.Fatal(err)
-			}
-			full, _, err := Open(dir, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer full.Close()
+			dir, full := scriptedRunner(t, c.script)
 			got := &collectSink{}
-			err = full.Query(ctx, "sql", `SELECT proc_id, start_t, end_t FROM processes WHERE pid = 200
+			err := full.Query(ctx, "sql", `SELECT proc_id, start_t, end_t FROM processes WHERE pid = 200
 				ORDER BY start_t, proc_id`, got)
 			if err != nil {
 				t.Fatal(err)
@@ -200,22 +197,7 @@ func TestLeaderExitsThatDoNotEndTheProcess(t *testing.T) {
 			if !slices.Equal(gotInst, c.want) {
 				t.Errorf("instances of pid 200: %v, want %v", gotInst, c.want)
 			}
-			checkReferenceTables(t, dir)
-			scoped, _, err := Open(dir, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer scoped.Close()
-			for _, pid := range []string{"100", "200"} {
-				for _, at := range []int64{0, 105 * ms, 120 * ms, 205 * ms} {
-					params := map[string]string{"pid": pid}
-					if at != 0 {
-						params["at"] = strconv.FormatInt(sampleT0+at, 10)
-					}
-					compareNamed(t, full, scoped, tree, params)
-				}
-				compareNamed(t, full, scoped, timeline, map[string]string{"pid": pid})
-			}
+			checkScopedMatches(t, dir, full, []string{"100", "200"}, []int64{0, 105 * ms, 120 * ms, 205 * ms})
 		})
 	}
 }
@@ -308,22 +290,12 @@ func TestChildrenTakeTheImageTheirParentHadAtTheFork(t *testing.T) {
 		}, []want{{"200:0", false, "", ""}}},
 	}
 	ctx := context.Background()
-	tree, _ := Named("process-tree")
-	timeline, _ := Named("timeline")
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "rec")
-			if err := writeScriptRecording(dir, c.script); err != nil {
-				t.Fatal(err)
-			}
-			full, _, err := Open(dir, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer full.Close()
+			dir, full := scriptedRunner(t, c.script)
 			for _, w := range c.want {
 				got := &collectSink{}
-				err = full.Query(ctx, "sql", `SELECT proc_id, image_known, coalesce(image_from, ''), coalesce(sha256, '')
+				err := full.Query(ctx, "sql", `SELECT proc_id, image_known, coalesce(image_from, ''), coalesce(sha256, '')
 					FROM processes WHERE proc_id = ?`, got, w.id)
 				if err != nil {
 					t.Fatal(err)
@@ -336,17 +308,48 @@ func TestChildrenTakeTheImageTheirParentHadAtTheFork(t *testing.T) {
 					t.Errorf("image of %s: %+v, want %+v", w.id, g, w)
 				}
 			}
-			checkReferenceTables(t, dir)
-			scoped, _, err := Open(dir, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer scoped.Close()
-			for _, pid := range []string{"100", "200", "300"} {
-				compareNamed(t, full, scoped, tree, map[string]string{"pid": pid})
-				compareNamed(t, full, scoped, timeline, map[string]string{"pid": pid})
-			}
+			checkScopedMatches(t, dir, full, []string{"100", "200", "300"}, []int64{0})
 		})
+	}
+}
+
+// scriptedRunner writes script's recording and opens a Runner on it.
+func scriptedRunner(t *testing.T, script func(g *sampleGen)) (string, *Runner) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "rec")
+	if err := writeScriptRecording(dir, script); err != nil {
+		t.Fatal(err)
+	}
+	r, _, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return dir, r
+}
+
+// checkScopedMatches checks the process tables of the recording in dir
+// against the reference SQL, and the scoped tree (as of each time in ats
+// after sampleT0; 0: no --at) and timeline of each pid against full's.
+func checkScopedMatches(t *testing.T, dir string, full *Runner, pids []string, ats []int64) {
+	t.Helper()
+	checkReferenceTables(t, dir)
+	scoped, _, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer scoped.Close()
+	tree, _ := Named("process-tree")
+	timeline, _ := Named("timeline")
+	for _, pid := range pids {
+		for _, at := range ats {
+			params := map[string]string{"pid": pid}
+			if at != 0 {
+				params["at"] = strconv.FormatInt(sampleT0+at, 10)
+			}
+			compareNamed(t, full, scoped, tree, params)
+		}
+		compareNamed(t, full, scoped, timeline, map[string]string{"pid": pid})
 	}
 }
 

@@ -23,14 +23,7 @@ import (
 // busiest parents, a pid with no process, several times and windows, on
 // the synthetic recording and every sample recording.
 func TestScopedQueriesMatchTheProcessTables(t *testing.T) {
-	dirs := []string{sampleDir}
-	scenarios, _ := filepath.Glob(filepath.Join(samplesDir, "*", "manifest.json"))
-	for _, m := range scenarios {
-		dirs = append(dirs, filepath.Dir(m))
-	}
-	if len(dirs) < 2 {
-		t.Fatalf("no sample recordings under %s", samplesDir)
-	}
+	dirs := allRecordings(t)
 	ctx := context.Background()
 	tree, _ := Named("process-tree")
 	timeline, _ := Named("timeline")
