@@ -213,7 +213,7 @@ func (r *Recording) Scan(opts ScanOptions, fn func(*Batch) error) error {
 				return err
 			}
 		} else {
-			err := readSegmentReporting(seg.path, batchRead, func(rec arrow.RecordBatch, idx int) error {
+			_, err := readSegmentWith(seg.path, func(rec arrow.RecordBatch, idx int) error {
 				if opts.Batch != nil && !opts.Batch(seg.name, idx) {
 					return nil
 				}
@@ -221,7 +221,7 @@ func (r *Recording) Scan(opts ScanOptions, fn func(*Batch) error) error {
 					return err
 				}
 				return fn(&b)
-			})
+			}, batchRead)
 			if err != nil {
 				return err
 			}
@@ -242,15 +242,6 @@ type SegmentReadStats struct {
 	Tail      error // recovered segments: why reading stopped, nil at a clean end
 }
 
-// readSegmentReporting is ReadSegment telling batchRead (when not nil)
-// about where each batch ends. A finished segment's footer gives the
-// batch count, so a batch is placed at its share of the file; an
-// unfinished one is reported only as a whole, by the caller.
-func readSegmentReporting(path string, batchRead func(end int64), fn func(arrow.RecordBatch, int) error) error {
-	_, err := readSegmentWith(path, fn, batchRead)
-	return err
-}
-
 // ReadSegment reads every complete record batch of one segment file. A
 // segment with a footer is read as an Arrow file; one without (the
 // recorder stopped before finishing it) as a stream after the file magic,
@@ -259,6 +250,10 @@ func ReadSegment(path string, fn func(rec arrow.RecordBatch, index int) error) (
 	return readSegmentWith(path, fn, nil)
 }
 
+// readSegmentWith is ReadSegment telling batchRead (when not nil) about
+// where each batch ends. A finished segment's footer gives the batch
+// count, so a batch is placed at its share of the file; an unfinished
+// one is reported only as a whole, by the caller.
 func readSegmentWith(path string, fn func(rec arrow.RecordBatch, index int) error, batchRead func(end int64)) (st SegmentReadStats, err error) {
 	name := filepath.Base(path)
 	inCallback := false

@@ -8,10 +8,7 @@ import (
 )
 
 func TestOpenStormCountsOpens(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "f")
-	if err := os.WriteFile(p, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	p := stormFile(t)
 	r, err := Open(p, 50*time.Millisecond, -1, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -22,10 +19,7 @@ func TestOpenStormCountsOpens(t *testing.T) {
 }
 
 func TestOpenStormPacesToRate(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "f")
-	if err := os.WriteFile(p, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	p := stormFile(t)
 	// 20k/s for 100ms is ~2000 opens; pacing in 256-op chunks may overshoot
 	// by one chunk but must stay far below a flat-out run.
 	r, err := Open(p, 100*time.Millisecond, -1, 20000)
@@ -63,10 +57,7 @@ func TestExecStormRunsTrue(t *testing.T) {
 }
 
 func TestOpenStormCountsItsCPUTime(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "f")
-	if err := os.WriteFile(p, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	p := stormFile(t)
 	r, err := Open(p, 50*time.Millisecond, -1, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -75,4 +66,14 @@ func TestOpenStormCountsItsCPUTime(t *testing.T) {
 	if r.CPUTime <= 0 || r.CPUTime > r.Elapsed+10*time.Millisecond {
 		t.Fatalf("CPU time %v for a storm of %v", r.CPUTime, r.Elapsed)
 	}
+}
+
+// stormFile makes the empty file an open storm opens.
+func stormFile(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
