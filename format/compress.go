@@ -1,8 +1,10 @@
 package format
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	flatbuffers "github.com/google/flatbuffers/go"
@@ -42,6 +44,14 @@ type bodyCompressor struct {
 	// columns in a batch without that kind) has zero-filled buffers, and
 	// a batch has only a few distinct buffer lengths.
 	zeroFrames map[int][]byte
+	// A buffer that repeats an earlier one of the same message is not
+	// stored again: its metadata entry points at the earlier bytes (see
+	// sameAs). srcs holds each buffer taken so far, as SerializeBody
+	// passed it (the payload keeps that memory alive until compress
+	// returns); byPrint chains them by fingerprint, latest first.
+	srcs    [][]byte
+	byPrint map[uint64]int32 // fingerprint -> index+1 of the latest buffer with it
+	next    []int32          // index+1 of the previous buffer with the same fingerprint
 }
 
 type bufferRef struct{ offset, length int64 }
@@ -57,7 +67,7 @@ func newBodyCompressor() (*bodyCompressor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &bodyCompressor{enc: enc, b: flatbuffers.NewBuilder(4096), zeroFrames: map[int][]byte{}}, nil
+	return &bodyCompressor{enc: enc, b: flatbuffers.NewBuilder(4096), zeroFrames: map[int][]byte{}, byPrint: map[uint64]int32{}}, nil
 }
 
 func (c *bodyCompressor) close() { _ = c.enc.Close() }
@@ -113,8 +123,12 @@ func (c *bodyCompressor) compress(p *ipc.Payload, meta []byte, header byte) (new
 		c.lens = append(c.lens, n)
 	}
 	c.pad, c.werr = 0, nil
+	c.srcs, c.next = c.srcs[:0], c.next[:0]
+	clear(c.byPrint)
 	c.takeEmpty()
-	if err := p.SerializeBody(c); err != nil {
+	err = p.SerializeBody(c)
+	clear(c.srcs) // the payload's memory is not ours to hold
+	if err != nil {
 		return nil, nil, err
 	}
 	if c.werr == nil && len(c.bufs) != len(c.lens) {
@@ -184,15 +198,79 @@ func (c *bodyCompressor) Write(b []byte) (int, error) {
 		c.werr = fmt.Errorf("compress batch: a %d-byte write does not match buffer %d of the metadata", len(b), i)
 		return 0, c.werr
 	}
+	c.pad = (8 - len(b)%8) % 8
+	nz := firstNonZero(b)
+	var fp uint64
+	if len(b) >= minCompressibleBuffer {
+		fp = fingerprint(b, nz)
+		if j := c.sameAs(b, fp, nz); j >= 0 {
+			c.take(b, c.bufs[j], fp)
+			return len(b), nil
+		}
+	}
 	start := int64(len(c.body))
-	c.body = c.appendBuffer(c.body, b)
-	c.bufs = append(c.bufs, bufferRef{start, int64(len(c.body)) - start})
+	c.body = c.appendBuffer(c.body, b, nz == len(b))
+	ref := bufferRef{start, int64(len(c.body)) - start}
 	for len(c.body)%8 != 0 {
 		c.body = append(c.body, 0)
 	}
-	c.pad = (8 - len(b)%8) % 8
-	c.takeEmpty()
+	c.take(b, ref, fp)
 	return len(b), nil
+}
+
+// take records buffer b as stored at ref, then the empty buffers that
+// follow it in the list.
+func (c *bodyCompressor) take(b []byte, ref bufferRef, fp uint64) {
+	c.bufs = append(c.bufs, ref)
+	c.srcs = append(c.srcs, b)
+	c.next = append(c.next, 0)
+	if fp != 0 {
+		i := len(c.bufs) - 1
+		c.next[i] = c.byPrint[fp]
+		c.byPrint[fp] = int32(i + 1)
+	}
+	c.takeEmpty()
+}
+
+// maxSameAsTries bounds the earlier buffers compared with each new one,
+// in case many unequal buffers share a fingerprint.
+const maxSameAsTries = 8
+
+// sameAs returns the index of an earlier buffer of the message that
+// holds the same bytes as b, or -1. Columns often repeat each other in a
+// batch (pid and tid, uid and euid, path and path_raw, the all-null
+// buffers of one length); storing the bytes once saves the encoding and
+// the space. Arrow readers read each buffer by offset and length, so two
+// entries may point at the same bytes. nz is b's first non-zero byte:
+// both buffers are zero before it, as they share its fingerprint.
+func (c *bodyCompressor) sameAs(b []byte, fp uint64, nz int) int {
+	j := c.byPrint[fp]
+	for tries := 0; j != 0 && tries < maxSameAsTries; tries++ {
+		if prev := c.srcs[j-1]; len(prev) == len(b) && bytes.Equal(prev[nz:], b[nz:]) {
+			return int(j - 1)
+		}
+		j = c.next[j-1]
+	}
+	return -1
+}
+
+// fingerprint digests a buffer's length, its first non-zero byte (at nz)
+// and the 8 bytes from there, and 16 words spread over the rest: equal
+// buffers share it, and sparse unequal ones (zero up to a row of their
+// kind) rarely do. It is never 0.
+func fingerprint(b []byte, nz int) uint64 {
+	const prime = 0x9E3779B97F4A7C15
+	h := (uint64(len(b)) ^ uint64(nz)<<32) * prime
+	if nz+8 <= len(b) {
+		h = (h ^ binary.LittleEndian.Uint64(b[nz:])) * prime
+	}
+	if step := len(b) / 16; step >= 8 {
+		for i := 0; i+8 <= len(b); i += step {
+			h = (h ^ binary.LittleEndian.Uint64(b[i:])) * prime
+		}
+	}
+	h = (h ^ binary.LittleEndian.Uint64(b[len(b)-8:])) * prime
+	return h | 1
 }
 
 // takeEmpty records the empty buffers next in the list: SerializeBody
@@ -200,16 +278,19 @@ func (c *bodyCompressor) Write(b []byte) (int, error) {
 func (c *bodyCompressor) takeEmpty() {
 	for len(c.bufs) < len(c.lens) && c.lens[len(c.bufs)] == 0 {
 		c.bufs = append(c.bufs, bufferRef{int64(len(c.body)), 0})
+		c.srcs = append(c.srcs, nil)
+		c.next = append(c.next, 0)
 	}
 }
 
 // appendBuffer appends one buffer in Arrow's compressed buffer layout.
-func (c *bodyCompressor) appendBuffer(dst, src []byte) []byte {
+// zero tells that src holds only zero bytes.
+func (c *bodyCompressor) appendBuffer(dst, src []byte, zero bool) []byte {
 	var prefix [8]byte
 	at := len(dst)
 	binary.LittleEndian.PutUint64(prefix[:], uint64(len(src)))
 	dst = append(dst, prefix[:]...)
-	if len(src) >= minCompressibleBuffer && allZero(src) {
+	if len(src) >= minCompressibleBuffer && zero {
 		frame, ok := c.zeroFrames[len(src)]
 		if !ok {
 			frame = c.enc.EncodeAll(src, nil)
@@ -252,18 +333,18 @@ func writeMessage(w interface{ Write([]byte) (int, error) }, meta, body []byte) 
 	return padded, nil
 }
 
-// allZero reports whether b holds only zero bytes.
-func allZero(b []byte) bool {
-	for len(b) >= 8 {
-		if binary.LittleEndian.Uint64(b) != 0 {
-			return false
-		}
-		b = b[8:]
-	}
-	for _, x := range b {
-		if x != 0 {
-			return false
+// firstNonZero returns the index of b's first non-zero byte, or len(b).
+func firstNonZero(b []byte) int {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if w := binary.LittleEndian.Uint64(b[i:]); w != 0 {
+			return i + bits.TrailingZeros64(w)/8
 		}
 	}
-	return true
+	for ; i < len(b); i++ {
+		if b[i] != 0 {
+			return i
+		}
+	}
+	return i
 }

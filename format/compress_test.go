@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -41,7 +46,7 @@ func TestCompressedBufferLayout(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			prefix := []byte("before")
-			out := c.appendBuffer(append([]byte(nil), prefix...), tt.src)
+			out := c.appendBuffer(append([]byte(nil), prefix...), tt.src, firstNonZero(tt.src) == len(tt.src))
 			if !bytes.HasPrefix(out, prefix) {
 				t.Fatal("appendBuffer changed what was already in dst")
 			}
@@ -66,4 +71,151 @@ func TestCompressedBufferLayout(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRepeatedBuffersAreStoredOnce writes batches in which some columns
+// repeat others (tid is pid, vtid is vpid) and checks that the repeats
+// point at the bytes already stored, that unequal columns do not, and
+// that both arrow-go's IPC reader and Scan read every value back.
+func TestRepeatedBuffersAreStoredOnce(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "rec")
+	w, err := Create(WriterOptions{Dir: dir, BatchRows: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []*Event
+	for n := 0; n < 250; n++ {
+		ev := fullEvent(KindOpen, n)
+		ev.Tid, ev.Vtid = ev.Pid, ev.Vpid
+		want = append(want, ev)
+		if err := w.Append(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, SegmentName(1))
+
+	// The value buffer of column c: every column before vtid has two
+	// buffers (validity, values or indices).
+	values := func(c ColumnID) int { return 2*int(c) + 1 }
+	batches := recordBatchBuffers(t, path)
+	if len(batches) != 3 {
+		t.Fatalf("%d record batches, want 3", len(batches))
+	}
+	for i, bufs := range batches {
+		for _, tc := range []struct {
+			a, b ColumnID
+			same bool
+		}{
+			{ColPid, ColTid, true},
+			{ColVpid, ColVtid, true},
+			{ColPid, ColPpid, false},
+			{ColTid, ColVtid, false},
+		} {
+			if got := bufs[values(tc.a)] == bufs[values(tc.b)]; got != tc.same {
+				t.Errorf("batch %d: %s and %s values stored at one place = %v, want %v (%v, %v)", i, Columns[tc.a].Name, Columns[tc.b].Name, got, tc.same, bufs[values(tc.a)], bufs[values(tc.b)])
+			}
+		}
+	}
+
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fr, err := ipc.NewFileReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fr.Close()
+	row := 0
+	for i := 0; i < fr.NumRecords(); i++ {
+		rec, err := fr.RecordBatch(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tids := rec.Column(int(ColTid)).(*array.Int32)
+		ppids := rec.Column(int(ColPpid)).(*array.Int32)
+		for r := 0; r < int(rec.NumRows()); r++ {
+			if tids.Value(r) != want[row].Tid || ppids.Value(r) != want[row].Ppid {
+				t.Fatalf("arrow-go reads row %d as tid %d ppid %d, want %d %d", row, tids.Value(r), ppids.Value(r), want[row].Tid, want[row].Ppid)
+			}
+			row++
+		}
+	}
+	rec, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []*Event
+	err = rec.Scan(ScanOptions{}, func(b *Batch) error {
+		for i := 0; i < b.Len(); i++ {
+			ev := new(Event)
+			b.Event(i, ev)
+			got = append(got, ev)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Scan reads back other events than were written")
+	}
+}
+
+// recordBatchBuffers lists the buffers (offset, length in the body) of
+// each record batch message of the segment at path.
+func recordBatchBuffers(t *testing.T, path string) [][]bufferRef {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, err := checkStream(f, int64(len(fileMagic)), info.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]bufferRef
+	for off := int64(len(fileMagic)); off < end; {
+		next, kind, eos, err := checkMessageAt(f, off, end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if eos {
+			break
+		}
+		if kind == fbHeaderRecordBatch {
+			var prefix [8]byte
+			if _, err := f.ReadAt(prefix[:], off); err != nil {
+				t.Fatal(err)
+			}
+			meta := make([]byte, binary.LittleEndian.Uint32(prefix[4:]))
+			if _, err := f.ReadAt(meta, off+8); err != nil {
+				t.Fatal(err)
+			}
+			rb, _, _ := recordBatchFB(meta, false)
+			start, n, err := rb.vector(2, 16)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var bufs []bufferRef
+			for i := 0; i < n; i++ {
+				bufs = append(bufs, bufferRef{
+					int64(binary.LittleEndian.Uint64(rb.buf[start+16*i:])),
+					int64(binary.LittleEndian.Uint64(rb.buf[start+16*i+8:])),
+				})
+			}
+			out = append(out, bufs)
+		}
+		off = next
+	}
+	return out
 }
