@@ -128,6 +128,17 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 		{"the helper forks children", func(e *Event) bool {
 			return e.Kind == KindFork && e.Pid == int32(rep.Pid) && e.ChildPid > 0 && e.Ret == int64(e.ChildPid)
 		}},
+		{"a fork names its call and flags (Go starts a child with a vfork-style clone)", func(e *Event) bool {
+			return e.Kind == KindFork && e.Pid == int32(rep.Pid) && e.Syscall == "clone" &&
+				e.CloneFlags&unix.CLONE_VFORK != 0 && e.CloneFlags&unix.CLONE_VM != 0
+		}},
+		{"an exec names its call", func(e *Event) bool {
+			return e.Kind == KindExec && e.Ret == 0 && e.Syscall == "execve" && len(e.Argv) == 3 && e.Argv[1] == "alpha"
+		}},
+		{"an execveat on a file descriptor is recorded as one", func(e *Event) bool {
+			return e.Kind == KindExec && e.Ret == 0 && e.Syscall == "execveat" &&
+				len(e.Argv) == 2 && e.Argv[1] == "rewind-execveat" && strings.HasSuffix(e.ExePath, "/true")
+		}},
 		{"a fork into a new namespace carries the namespace flags", func(e *Event) bool {
 			return e.Kind == KindFork && e.ChildPid == int32(rep.NsChildPid) &&
 				e.CloneFlags&unix.CLONE_NEWUTS != 0 && e.NsFlags == unix.CLONE_NEWUTS &&

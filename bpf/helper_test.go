@@ -72,6 +72,9 @@ func runHelper(scenario string) int {
 		return 4
 	case "storm":
 		rep.StormOpens, err = storm(20000)
+	case "execveat":
+		// fexecve's way: execveat on an open file with an empty path
+		err = execveatTrue()
 	default:
 		err = fmt.Errorf("unknown scenario %q", scenario)
 	}
@@ -120,6 +123,12 @@ func workload(dir string, rep *helperReport) error {
 	unix.Munmap(mem)
 	if err := mprotectExec(rep); err != nil {
 		return err
+	}
+	// an execveat (this binary again, which execs /bin/true that way)
+	self := exec.Command("/proc/self/exe")
+	self.Env = []string{helperEnv + "=execveat"}
+	if out, err := self.CombinedOutput(); err != nil {
+		return fmt.Errorf("execveat helper: %v: %s", err, out)
 	}
 	// a failed exec
 	if err := exec.Command("/nonexistent/rewind-missing").Run(); err == nil {
@@ -451,4 +460,26 @@ func runWorkload(scenario string, env ...string) (helperReport, error) {
 		return helperReport{}, fmt.Errorf("helper %s output %q: %w", scenario, out, err)
 	}
 	return rep, nil
+}
+
+// execveatTrue replaces this process with /bin/true by execveat on an
+// open file and an empty path, as fexecve does. It returns only on error.
+func execveatTrue() error {
+	fd, err := unix.Open("/bin/true", unix.O_RDONLY, 0)
+	if err != nil {
+		return err
+	}
+	empty, err := unix.BytePtrFromString("")
+	if err != nil {
+		return err
+	}
+	argv, err := syscall.SlicePtrFromStrings([]string{"true", "rewind-execveat"})
+	if err != nil {
+		return err
+	}
+	argv = append(argv, nil)
+	envv := []*byte{nil}
+	_, _, errno := unix.Syscall6(unix.SYS_EXECVEAT, uintptr(fd), uintptr(unsafe.Pointer(empty)),
+		uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])), unix.AT_EMPTY_PATH, 0)
+	return fmt.Errorf("execveat /bin/true: %w", errno)
 }

@@ -19,16 +19,16 @@ import (
 type Dispatch int
 
 const (
-	// DispatchDefault uses per-syscall tracepoints, which add 10-30 ns
-	// to an unrecorded syscall where raw dispatch adds 125-175 ns (see
-	// dispatch_test.go), and falls back to raw dispatch on kernels that
-	// refuse BPF programs on perf events.
+	// DispatchDefault uses per-syscall tracepoints, which add nothing
+	// measurable to an unrecorded syscall where raw dispatch adds
+	// 120-200 ns (see dispatch_test.go), and falls back to raw dispatch
+	// on kernels that refuse BPF programs on perf events.
 	DispatchDefault Dispatch = iota
-	// DispatchRaw runs one program on every syscall entry and exit
-	// (tp_btf sys_enter/sys_exit) and filters with the interest table.
+	// DispatchRaw runs one program on every syscall exit (tp_btf
+	// sys_exit) and filters with the interest table.
 	DispatchRaw
-	// DispatchPerSyscall attaches to syscalls/sys_enter_<name> and
-	// sys_exit_<name> of the recorded calls only.
+	// DispatchPerSyscall attaches to syscalls/sys_exit_<name> of the
+	// recorded calls only.
 	DispatchPerSyscall
 )
 
@@ -108,12 +108,11 @@ func Load(opts Options) (*Tracer, error) {
 			t.dispatch = DispatchPerSyscall
 		}
 	}
-	// Only the syscall programs of the chosen dispatch are loaded.
-	enter, exit := rewindProgRawSysEnter, rewindProgRawSysExit
+	// Only the syscall program of the chosen dispatch is loaded.
+	exit := rewindProgRawSysExit
 	if t.dispatch == DispatchPerSyscall {
-		enter, exit = rewindProgTpSysEnter, rewindProgTpSysExit
+		exit = rewindProgTpSysExit
 	}
-	spec.Programs["sys_enter"] = spec.Programs[enter]
 	spec.Programs["sys_exit"] = spec.Programs[exit]
 	if err := spec.LoadAndAssign(&t.objs, nil); err != nil {
 		var ve *ebpf.VerifierError
@@ -126,19 +125,18 @@ func Load(opts Options) (*Tracer, error) {
 }
 
 // tracerObjects are the kernel objects of one Tracer: the maps, the
-// scheduler programs and the syscall programs of its dispatch.
+// scheduler programs and the syscall exit program of its dispatch.
 type tracerObjects struct {
 	rewindMaps
-	OnExec   *ebpf.Program `ebpf:"on_exec"`
-	OnFork   *ebpf.Program `ebpf:"on_fork"`
-	OnExit   *ebpf.Program `ebpf:"on_exit"`
-	SysEnter *ebpf.Program `ebpf:"sys_enter"`
-	SysExit  *ebpf.Program `ebpf:"sys_exit"`
+	OnExec  *ebpf.Program `ebpf:"on_exec"`
+	OnFork  *ebpf.Program `ebpf:"on_fork"`
+	OnExit  *ebpf.Program `ebpf:"on_exit"`
+	SysExit *ebpf.Program `ebpf:"sys_exit"`
 }
 
 func (o *tracerObjects) Close() error {
 	errs := []error{o.rewindMaps.Close()}
-	for _, p := range []*ebpf.Program{o.OnExec, o.OnFork, o.OnExit, o.SysEnter, o.SysExit} {
+	for _, p := range []*ebpf.Program{o.OnExec, o.OnFork, o.OnExit, o.SysExit} {
 		if p != nil {
 			errs = append(errs, p.Close())
 		}
@@ -157,9 +155,6 @@ func probeFeatures() error {
 	if err := features.HaveMapType(ebpf.PerCPUArray); err != nil {
 		return missing("per-CPU array maps", err)
 	}
-	if err := features.HaveMapType(ebpf.TaskStorage); err != nil {
-		return missing("BPF task storage maps (Linux 5.11)", err)
-	}
 	for _, h := range []struct {
 		fn   asm.BuiltinFunc
 		what string
@@ -169,7 +164,6 @@ func probeFeatures() error {
 		{asm.FnLoop, "helper bpf_loop (Linux 5.17)"},
 		{asm.FnGetCurrentTaskBtf, "helper bpf_get_current_task_btf (Linux 5.11)"},
 		{asm.FnRingbufQuery, "helper bpf_ringbuf_query (Linux 5.8)"},
-		{asm.FnTaskStorageGet, "helper bpf_task_storage_get (Linux 5.11)"},
 		{asm.FnTaskPtRegs, "helper bpf_task_pt_regs (Linux 5.15)"},
 		{asm.FnFindVma, "helper bpf_find_vma (Linux 5.17)"},
 		{asm.FnProbeReadUserStr, "helper bpf_probe_read_user_str (Linux 5.5)"},
@@ -303,16 +297,11 @@ func (t *Tracer) Attach() error {
 }
 
 func (t *Tracer) attachRaw() error {
-	for _, p := range []struct {
-		prog *ebpf.Program
-		name string
-	}{{t.objs.SysEnter, "sys_enter"}, {t.objs.SysExit, "sys_exit"}} {
-		l, err := link.AttachTracing(link.TracingOptions{Program: p.prog})
-		if err != nil {
-			return fmt.Errorf("bpf: attach %s: %w", p.name, err)
-		}
-		t.links = append(t.links, l)
+	l, err := link.AttachTracing(link.TracingOptions{Program: t.objs.SysExit})
+	if err != nil {
+		return fmt.Errorf("bpf: attach sys_exit: %w", err)
 	}
+	t.links = append(t.links, l)
 	return nil
 }
 
@@ -321,26 +310,21 @@ func (t *Tracer) attachPerSyscall() error {
 		return err
 	}
 	for _, s := range recordedSyscalls {
+		if !s.recordedAtExit() {
+			continue
+		}
 		exit, err := link.Tracepoint("syscalls", "sys_exit_"+s.tracepointName(), t.objs.SysExit, nil)
 		if errors.Is(err, os.ErrNotExist) {
 			t.skipped = append(t.skipped, s.name)
 			continue
 		}
-		if err != nil && len(t.links) == 3 && perfAttachRefused(s.tracepointName(), t.objs.SysEnter) {
+		if err != nil && len(t.links) == 3 && perfAttachRefused(s.tracepointName(), t.objs.SysExit) {
 			return missing("attaching BPF programs to syscall tracepoints (the kernel refuses BPF on perf events; use raw dispatch)", err)
 		}
 		if err != nil {
 			return fmt.Errorf("bpf: attach syscalls/sys_exit_%s: %w", s.tracepointName(), err)
 		}
 		t.links = append(t.links, exit)
-		if !s.needsEnter() {
-			continue
-		}
-		enter, err := link.Tracepoint("syscalls", "sys_enter_"+s.tracepointName(), t.objs.SysEnter, nil)
-		if err != nil {
-			return fmt.Errorf("bpf: attach syscalls/sys_enter_%s: %w", s.tracepointName(), err)
-		}
-		t.links = append(t.links, enter)
 	}
 	return nil
 }

@@ -178,13 +178,6 @@ const (
 	rewindHdrFlagHDR_GROUP_DEAD rewindHdrFlag = 2
 )
 
-type rewindInflight struct {
-	_      structs.HostLayout
-	Args   [6]uint64
-	Nr     uint32
-	Active uint32
-}
-
 type rewindNetBody struct {
 	_        structs.HostLayout
 	Flags    uint64
@@ -248,15 +241,12 @@ const (
 	rewindMapCounters        = "counters"
 	rewindMapEnvFilterMap    = "env_filter_map"
 	rewindMapEvents          = "events"
-	rewindMapInflightMap     = "inflight_map"
 	rewindMapInterest        = "interest"
 	rewindMapScratchMap      = "scratch_map"
 	rewindProgOnExec         = "on_exec"
 	rewindProgOnExit         = "on_exit"
 	rewindProgOnFork         = "on_fork"
-	rewindProgRawSysEnter    = "raw_sys_enter"
 	rewindProgRawSysExit     = "raw_sys_exit"
-	rewindProgTpSysEnter     = "tp_sys_enter"
 	rewindProgTpSysExit      = "tp_sys_exit"
 	rewindVarSelfTgid        = "self_tgid"
 	rewindVarUnusedWireTypes = "unused_wire_types"
@@ -305,13 +295,11 @@ type rewindSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type rewindProgramSpecs struct {
-	OnExec      *ebpf.ProgramSpec `ebpf:"on_exec"`
-	OnExit      *ebpf.ProgramSpec `ebpf:"on_exit"`
-	OnFork      *ebpf.ProgramSpec `ebpf:"on_fork"`
-	RawSysEnter *ebpf.ProgramSpec `ebpf:"raw_sys_enter"`
-	RawSysExit  *ebpf.ProgramSpec `ebpf:"raw_sys_exit"`
-	TpSysEnter  *ebpf.ProgramSpec `ebpf:"tp_sys_enter"`
-	TpSysExit   *ebpf.ProgramSpec `ebpf:"tp_sys_exit"`
+	OnExec     *ebpf.ProgramSpec `ebpf:"on_exec"`
+	OnExit     *ebpf.ProgramSpec `ebpf:"on_exit"`
+	OnFork     *ebpf.ProgramSpec `ebpf:"on_fork"`
+	RawSysExit *ebpf.ProgramSpec `ebpf:"raw_sys_exit"`
+	TpSysExit  *ebpf.ProgramSpec `ebpf:"tp_sys_exit"`
 }
 
 // rewindMapSpecs contains maps before they are loaded into the kernel.
@@ -321,7 +309,6 @@ type rewindMapSpecs struct {
 	Counters     *ebpf.MapSpec `ebpf:"counters"`
 	EnvFilterMap *ebpf.MapSpec `ebpf:"env_filter_map"`
 	Events       *ebpf.MapSpec `ebpf:"events"`
-	InflightMap  *ebpf.MapSpec `ebpf:"inflight_map"`
 	Interest     *ebpf.MapSpec `ebpf:"interest"`
 	ScratchMap   *ebpf.MapSpec `ebpf:"scratch_map"`
 }
@@ -358,7 +345,6 @@ type rewindMaps struct {
 	Counters     *ebpf.Map `ebpf:"counters"`
 	EnvFilterMap *ebpf.Map `ebpf:"env_filter_map"`
 	Events       *ebpf.Map `ebpf:"events"`
-	InflightMap  *ebpf.Map `ebpf:"inflight_map"`
 	Interest     *ebpf.Map `ebpf:"interest"`
 	ScratchMap   *ebpf.Map `ebpf:"scratch_map"`
 }
@@ -368,7 +354,6 @@ func (m *rewindMaps) Close() error {
 		m.Counters,
 		m.EnvFilterMap,
 		m.Events,
-		m.InflightMap,
 		m.Interest,
 		m.ScratchMap,
 	)
@@ -387,13 +372,11 @@ type rewindVariables struct {
 //
 // It can be passed to loadRewindObjects or ebpf.CollectionSpec.LoadAndAssign.
 type rewindPrograms struct {
-	OnExec      *ebpf.Program `ebpf:"on_exec"`
-	OnExit      *ebpf.Program `ebpf:"on_exit"`
-	OnFork      *ebpf.Program `ebpf:"on_fork"`
-	RawSysEnter *ebpf.Program `ebpf:"raw_sys_enter"`
-	RawSysExit  *ebpf.Program `ebpf:"raw_sys_exit"`
-	TpSysEnter  *ebpf.Program `ebpf:"tp_sys_enter"`
-	TpSysExit   *ebpf.Program `ebpf:"tp_sys_exit"`
+	OnExec     *ebpf.Program `ebpf:"on_exec"`
+	OnExit     *ebpf.Program `ebpf:"on_exit"`
+	OnFork     *ebpf.Program `ebpf:"on_fork"`
+	RawSysExit *ebpf.Program `ebpf:"raw_sys_exit"`
+	TpSysExit  *ebpf.Program `ebpf:"tp_sys_exit"`
 }
 
 func (p *rewindPrograms) Close() error {
@@ -401,9 +384,7 @@ func (p *rewindPrograms) Close() error {
 		p.OnExec,
 		p.OnExit,
 		p.OnFork,
-		p.RawSysEnter,
 		p.RawSysExit,
-		p.TpSysEnter,
 		p.TpSysExit,
 	)
 }

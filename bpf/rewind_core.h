@@ -61,24 +61,6 @@ struct {
 	__type(value, __u32);
 } interest SEC(".maps");
 
-/* Enter-side arguments, per thread, for syscalls whose exit is recorded.
- * Task storage lives in the task itself: cheaper than a hash update per
- * syscall, and freed with the task, so a thread that dies inside a
- * syscall leaves nothing behind. */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct inflight);
-} inflight_map SEC(".maps");
-
-/* The current thread's saved syscall, or NULL. */
-static __always_inline struct inflight *inflight_of_current(bool create)
-{
-	return bpf_task_storage_get(&inflight_map, bpf_get_current_task_btf(), 0,
-				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
-}
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -89,6 +71,26 @@ struct {
 static __always_inline bool is_self(void)
 {
 	return self_tgid != 0 && (bpf_get_current_pid_tgid() >> 32) == self_tgid;
+}
+
+#define TS_COMPAT 0x0002
+
+/* A 32-bit syscall, whose numbers mean other calls. TS_COMPAT is set at
+ * a compat syscall's entry and cleared on the way back to user space,
+ * after the exit tracepoint. */
+static __always_inline bool in_compat_syscall(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	return bpf_core_field_exists(t->thread_info.status) && (t->thread_info.status & TS_COMPAT);
+}
+
+/* The current thread's user registers, saved at its entry into the
+ * kernel: orig_ax is the number of the syscall it is in, and the
+ * argument registers hold that call's arguments. A kernel thread's are
+ * zero. */
+static __always_inline struct pt_regs *current_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
 
 /* &s->buf[off], with off masked below WRITE_LIMIT in a way the compiler

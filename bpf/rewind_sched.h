@@ -4,6 +4,7 @@
 
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
 #define NR_EXECVE 59
+#define NR_EXECVEAT 322
 #define NR_CLONE 56
 #define NR_FORK 57
 #define NR_VFORK 58
@@ -11,7 +12,6 @@
 #define SIGCHLD 17
 #define CLONE_VM 0x00000100
 #define CLONE_VFORK 0x00004000
-#define TS_COMPAT 0x0002
 
 /* Inode layouts of older kernels, for CO-RE: the timestamps moved from
  * struct timespec64 fields to split sec/nsec fields in 6.7-6.11. */
@@ -123,14 +123,17 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 {
 	if (is_self())
 		return 0;
-	/* The exec'ing thread is still current, even when it took over the
-	 * thread group leader's pid. */
+	/* Which call: the saved registers cannot say, since loading an ELF
+	 * binary rewrites the thread's saved call number to execve
+	 * (set_personality_64bit). An execveat on a file descriptor (a
+	 * dirfd-relative path, or fexecve's empty one) is told by the
+	 * /dev/fd/N name the kernel made for it, bprm->fdpath; one with an
+	 * absolute path or AT_FDCWD is an execve in effect and is recorded
+	 * as one. An exec that a kernel thread starts (the first init,
+	 * usermode helpers) counts as execve too. */
 	__s32 nr = NR_EXECVE;
-	struct inflight *in = inflight_of_current(false);
-	if (in && in->active) {
-		nr = in->nr;
-		in->active = 0; /* the exit of a successful exec records nothing */
-	}
+	if (bpf_core_field_exists(bprm->fdpath) && BPF_CORE_READ(bprm, fdpath))
+		nr = NR_EXECVEAT;
 
 	struct scratch *s = begin_event(SLOT_EXEC, KIND_EXEC, nr, 0, sizeof(struct exec_body));
 	if (!s)
@@ -159,22 +162,29 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
 	if (is_self())
 		return 0;
+	/* The parent is current, inside the call that forks: its saved
+	 * registers hold the call's number and arguments. A kernel thread,
+	 * or a task forking from inside another call (io_uring workers),
+	 * has no such call: nr stays -1. */
 	__s32 nr = -1;
 	__u64 flags = 0;
-	struct inflight *in = inflight_of_current(false);
-	if (in && in->active) {
-		nr = in->nr;
-		switch (nr) {
+	struct pt_regs *regs = current_regs();
+	if (!in_compat_syscall()) {
+		switch (regs->orig_ax) {
 		case NR_CLONE:
-			flags = in->args[0];
+			nr = NR_CLONE;
+			flags = regs->di;
 			break;
 		case NR_CLONE3:
-			bpf_probe_read_user(&flags, sizeof(flags), (void *)in->args[0]);
+			nr = NR_CLONE3;
+			bpf_probe_read_user(&flags, sizeof(flags), (void *)regs->di);
 			break;
 		case NR_FORK:
+			nr = NR_FORK;
 			flags = SIGCHLD;
 			break;
 		case NR_VFORK:
+			nr = NR_VFORK;
 			flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
 			break;
 		}

@@ -1,7 +1,7 @@
 /* System call events, built at syscall exit from the arguments saved at
  * entry and the return value. Numbers are x86_64. */
 #pragma once
-#include "rewind_fields.h"
+#include "rewind_sched.h" /* the exec and fork numbers */
 
 #define NR_MMAP 9
 #define NR_MPROTECT 10
@@ -66,7 +66,6 @@
 #define NR_RENAMEAT2 316
 #define NR_MEMFD_CREATE 319
 #define NR_BPF 321
-#define NR_EXECVEAT 322
 #define NR_OPENAT2 437
 #define NR_FCHMODAT2 452
 
@@ -270,8 +269,8 @@ static __noinline int do_file(__u32 nr, __s64 ret, const __u64 *args)
 #include "rewind_net.h"
 #include "rewind_security.h"
 
-/* An execve or execveat that failed: a successful one never returns here
- * (sched_process_exec cleared its inflight slot). */
+/* An execve or execveat that failed. A successful one returns 0 in the
+ * new program, after sched_process_exec recorded it. */
 static __noinline int do_exec_failed(__u32 nr, __s64 ret, const __u64 *args)
 {
 	if (ret >= 0)
@@ -295,43 +294,6 @@ static __always_inline __u32 class_of(__u32 nr)
 	return c ? *c : 0;
 }
 
-/* Whether a class's exit needs state saved at its entry: a successful
- * exec never returns to its exit (sched_process_exec takes the slot and
- * says which exec call it was), and sched_process_fork reads the clone
- * flags. Every other recorded call is handled at exit alone, from the
- * argument registers saved at syscall entry: none of these calls changes
- * them, and a tracer cannot between the two tracepoints (ptrace's entry
- * stop comes before sys_enter, its exit stop after sys_exit). So such a
- * call runs one program instead of two, and needs no task storage. */
-static __always_inline bool needs_enter(__u32 class)
-{
-	return class == CLASS_EXEC || class == CLASS_FORK;
-}
-
-/* A 32-bit syscall, whose numbers mean other calls. TS_COMPAT is set at
- * a compat syscall's entry and cleared on the way back to user space,
- * after the exit tracepoint. */
-static __always_inline bool in_compat_syscall(void)
-{
-	struct task_struct *t = bpf_get_current_task_btf();
-	return bpf_core_field_exists(t->thread_info.status) && (t->thread_info.status & TS_COMPAT);
-}
-
-/* Called only for syscalls of a class that needs_enter. */
-static __always_inline int on_sys_enter(__u32 nr, const __u64 *args)
-{
-	if (is_self() || in_compat_syscall())
-		return 0;
-	struct inflight *in = inflight_of_current(true);
-	if (!in)
-		return 0;
-	for (int i = 0; i < 6; i++)
-		in->args[i] = args[i];
-	in->nr = nr;
-	in->active = 1;
-	return 0;
-}
-
 /* -ERESTARTSYS and friends (512-516) never reach the caller: the kernel
  * restarts the call, which then enters and exits again. */
 static __always_inline bool restarted(__s64 ret)
@@ -339,33 +301,27 @@ static __always_inline bool restarted(__s64 ret)
 	return ret <= -512 && ret >= -516;
 }
 
-/* The exit of an exec or fork call, with the arguments saved at entry. */
-static __always_inline int on_entered_exit(__u32 nr, __s64 ret, __u32 class)
-{
-	struct inflight *p = inflight_of_current(false);
-	if (!p || !p->active)
-		return 0;
-	p->active = 0;
-	if (p->nr != nr || class != CLASS_EXEC || restarted(ret))
-		return 0; /* CLASS_FORK: sched_process_fork used the slot */
-	struct inflight in = *p;
-	return do_exec_failed(nr, ret, in.args);
-}
-
-/* regs are the calling thread's user registers, saved at syscall entry. */
+/* Every recorded call is built here, at its exit, from the argument
+ * registers saved at syscall entry (regs, the calling thread's user
+ * registers): none of these calls changes them, and a tracer cannot
+ * between entry and exit (ptrace's entry stop comes before the call,
+ * its exit stop after sys_exit). So nothing runs at syscall entry, and a
+ * recorded call costs one program run. A fork's event comes from
+ * sched_process_fork, a successful exec's from sched_process_exec; a
+ * failed exec is recorded here. */
 static __always_inline int on_sys_exit(__u32 nr, __s64 ret, struct pt_regs *regs)
 {
 	__u32 class = class_of(nr);
-	if (!class)
+	if (!class || class == CLASS_FORK)
 		return 0;
-	if (needs_enter(class))
-		return on_entered_exit(nr, ret, class);
 	if (restarted(ret) || is_self() || in_compat_syscall())
 		return 0;
 	__u64 args[6] = {regs->di, regs->si, regs->dx, regs->r10, regs->r8, regs->r9};
 	if (!args_wanted(nr, args))
 		return 0;
 	switch (class) {
+	case CLASS_EXEC:
+		return do_exec_failed(nr, ret, args);
 	case CLASS_OPEN:
 		return do_open(nr, ret, args);
 	case CLASS_FILE:

@@ -170,13 +170,6 @@ struct cpu_counters {
 	__u64 drops; /* ring buffer reserve failures on this CPU */
 };
 
-/* Syscall arguments saved at entry for the exit handler. */
-struct inflight {
-	__u64 args[6];
-	__u32 nr;
-	__u32 active; /* set at entry, cleared when the exit (or exec) used it */
-};
-
 /* Never accessed: keeps every wire type in the object's BTF so that
  * bpf2go -type can generate its Go twin. */
 struct wire_types {

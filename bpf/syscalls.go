@@ -5,7 +5,7 @@ import "strconv"
 // syscallInfo is one recorded x86_64 system call: its number (the C side
 // uses the same numbers, see rewind_syscalls.h), its name, its class,
 // which picks the exit handler in the kernel, and the name of its
-// syscalls/sys_enter_<tracepoint> when that differs from name.
+// syscalls/sys_exit_<tracepoint> when that differs from name.
 type syscallInfo struct {
 	nr         int32
 	name       string
@@ -13,8 +13,8 @@ type syscallInfo struct {
 	tracepoint string
 }
 
-// tracepointName is the suffix of the call's syscalls/sys_enter_ and
-// sys_exit_ tracepoints.
+// tracepointName is the suffix of the call's syscalls/sys_exit_
+// tracepoint.
 func (s syscallInfo) tracepointName() string {
 	if s.tracepoint != "" {
 		return s.tracepoint
@@ -22,11 +22,12 @@ func (s syscallInfo) tracepointName() string {
 	return s.name
 }
 
-// needsEnter says whether the call's exit handler needs state saved by
-// the entry program (needs_enter in rewind_syscalls.h): the other calls
-// are handled at exit alone, so their sys_enter tracepoints stay off.
-func (s syscallInfo) needsEnter() bool {
-	return s.class == rewindSyscallClassCLASS_EXEC || s.class == rewindSyscallClassCLASS_FORK
+// recordedAtExit says whether the call's exit records anything: a fork's
+// event comes from sched_process_fork (which reads the call's number and
+// flags from the parent's saved registers), so per-syscall dispatch
+// leaves the fork calls' tracepoints off.
+func (s syscallInfo) recordedAtExit() bool {
+	return s.class != rewindSyscallClassCLASS_FORK
 }
 
 // recordedSyscalls lists every system call the kernel side records.

@@ -40,16 +40,16 @@ func perfAttachRefused(name string, prog *ebpf.Program) bool {
 }
 
 // attachPerfBPF attaches prog to a disabled perf event on the tracepoint
-// syscalls/sys_enter_<name> the oldest way (PERF_EVENT_IOC_SET_BPF) and
+// syscalls/sys_exit_<name> the oldest way (PERF_EVENT_IOC_SET_BPF) and
 // closes it again: a probe, nothing runs.
 func attachPerfBPF(name string, prog *ebpf.Program) error {
-	raw, err := os.ReadFile(tracefsPath + "/events/syscalls/sys_enter_" + name + "/id")
+	raw, err := os.ReadFile(tracefsPath + "/events/syscalls/sys_exit_" + name + "/id")
 	if err != nil {
 		return err
 	}
 	id, err := strconv.ParseUint(strings.TrimSpace(string(raw)), 10, 64)
 	if err != nil {
-		return fmt.Errorf("tracepoint id of sys_enter_%s: %w", name, err)
+		return fmt.Errorf("tracepoint id of sys_exit_%s: %w", name, err)
 	}
 	attr := unix.PerfEventAttr{
 		Type:        unix.PERF_TYPE_TRACEPOINT,
