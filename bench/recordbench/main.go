@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/rewind-sh/rewind/bench/storm"
+	"github.com/rewind-sh/rewind/bpf"
 	"github.com/rewind-sh/rewind/format"
 )
 
@@ -344,10 +345,52 @@ func run(o options) error {
 	if err := kernelCost(o, work, target); err != nil {
 		return err
 	}
+	if err := floorCost(o, target); err != nil {
+		return err
+	}
 	if err := zeroDropSearch(o, work, target); err != nil {
 		return err
 	}
 	return auditComparison(o)
+}
+
+// floorCost measures what any eBPF recorder of every openat pays on this
+// host, in alternating rounds against a baseline without programs: the
+// hook with a program that returns at once, a boot-clock read, and a
+// 24-byte ring buffer event (time, pid, return value). The open-storm
+// slowdown of rewind-record above is its own cost plus this floor; a
+// target below the floor cannot be met by recording each open.
+func floorCost(o options, target string) error {
+	progs := []bpf.FloorProgram{bpf.FloorNoop, bpf.FloorClock, bpf.FloorEvent}
+	floors := make([]pairs, len(progs))
+	for round := 0; round < o.rounds; round++ {
+		for i, p := range progs {
+			base, err := storm.Open(target, o.openFor, o.stormCPU, 0)
+			if err != nil {
+				return err
+			}
+			f, err := bpf.AttachFloor(p)
+			if err != nil {
+				return err
+			}
+			with, serr := storm.Open(target, o.openFor, o.stormCPU, 0)
+			if err := errors.Join(serr, f.Close()); err != nil {
+				return err
+			}
+			floors[i].add(base, with)
+		}
+	}
+	fmt.Printf("  floor of recording each openat on this host (%d alternating rounds, each against its own baseline):\n", o.rounds)
+	for i, p := range progs {
+		var slow, added []float64
+		for j := range floors[i].base {
+			b, w := floors[i].base[j], floors[i].rec[j]
+			slow = append(slow, 100*(1-w.PerSec/b.PerSec))
+			added = append(added, float64(w.CPUPerOp().Nanoseconds()-b.CPUPerOp().Nanoseconds()))
+		}
+		fmt.Printf("    %-14s slowdown %s%%, CPU per open +%s ns\n", p.String()+":", spread(slow, "%.1f"), spread(added, "%.0f"))
+	}
+	return nil
 }
 
 // zeroDropSearch runs paced open storms at increasing rates, each under a
