@@ -15,8 +15,8 @@ import (
 )
 
 // recorderProgNames are the names of rewind-record's BPF programs (both
-// dispatches' syscall programs).
-var recorderProgNames = []string{"on_exec", "on_fork", "on_exit", "tp_sys_enter", "tp_sys_exit", "raw_sys_enter", "raw_sys_exit"}
+// dispatches' syscall exit programs).
+var recorderProgNames = []string{"on_exec", "on_fork", "on_exit", "tp_sys_exit", "raw_sys_exit"}
 
 // lastProgramID is the highest BPF program ID in use: programs loaded
 // after it have higher IDs.
