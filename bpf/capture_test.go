@@ -314,9 +314,14 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 			loginuid = uint32(v)
 		}
 	}
+	cgroupID := unifiedCgroupID(t)
 	for _, e := range evs {
 		if e.Seq == 0 || e.BootNs == 0 || e.Tid == 0 || e.Vpid != e.Pid || e.Vtid != e.Tid || e.UtsNs == 0 || e.CgroupID == 0 {
 			t.Errorf("event without common fields: %s", describe(&e))
+			break
+		}
+		if cgroupID != 0 && e.CgroupID != cgroupID {
+			t.Errorf("cgroup id %d, want %d (the inode of this process's unified-hierarchy cgroup): %s", e.CgroupID, cgroupID, describe(&e))
 			break
 		}
 		if got := [6]uint32{e.MntNs, e.PidNs, e.NetNs, e.IpcNs, e.UserNs, e.CgroupNs}; got != want {
@@ -328,4 +333,32 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 			break
 		}
 	}
+}
+
+// unifiedCgroupID is the id of this process's cgroup in the unified
+// (v2) hierarchy, which is its directory's inode number there; 0 when
+// no unified hierarchy is mounted.
+func unifiedCgroupID(t *testing.T) uint64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatalf("read /proc/self/cgroup: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		rel, ok := strings.CutPrefix(line, "0::")
+		if !ok {
+			continue
+		}
+		for _, root := range []string{"/sys/fs/cgroup/unified", "/sys/fs/cgroup"} {
+			var st syscall.Stat_t
+			var fs syscall.Statfs_t
+			if syscall.Statfs(root, &fs) != nil || fs.Type != unix.CGROUP2_SUPER_MAGIC {
+				continue
+			}
+			if err := syscall.Stat(filepath.Join(root, rel), &st); err == nil {
+				return st.Ino
+			}
+		}
+	}
+	return 0
 }

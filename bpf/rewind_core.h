@@ -175,7 +175,9 @@ static __noinline void fill_task(struct event_hdr *h)
 		h->ipc_ns = nsp->ipc_ns->ns.inum;
 		h->cgroup_ns = nsp->cgroup_ns->ns.inum;
 	}
-	h->cgroup_id = bpf_get_current_cgroup_id();
+	/* what bpf_get_current_cgroup_id returns, without the helper call:
+	 * the id of the task's cgroup in the unified hierarchy */
+	h->cgroup_id = t->cgroups->dfl_cgrp->kn->id;
 
 	struct mm_struct *mm = t->mm;
 	if (mm) {
@@ -186,7 +188,9 @@ static __noinline void fill_task(struct event_hdr *h)
 			h->exe_dev = ino->i_sb->s_dev;
 		}
 	}
-	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	/* plain loads instead of the helper; the kernel keeps comm
+	 * NUL-terminated within its 16 bytes */
+	__builtin_memcpy(h->comm, t->comm, sizeof(h->comm));
 }
 
 /* Starts an event in this CPU's scratch buffer for the program's slot; NULL when unavailable.
@@ -198,8 +202,8 @@ static __always_inline struct scratch *begin_event(__u32 slot, __u8 kind, __s32 
 		return NULL;
 	struct event_hdr *h = hdr_of(s);
 	__builtin_memset(h, 0, sizeof(*h));
-	/* Bodies are at most 128 bytes; zero them all. */
-	__builtin_memset(s->buf + sizeof(struct event_hdr), 0, 128);
+	/* body_len is a constant at every (inlined) call */
+	__builtin_memset(s->buf + sizeof(struct event_hdr), 0, body_len);
 	h->boot_ns = bpf_ktime_get_boot_ns();
 	h->kind = kind;
 	h->syscall_nr = nr;
