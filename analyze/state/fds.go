@@ -79,6 +79,10 @@ func TypeName(c byte) string {
 // DefaultMaxFDs bounds each process's fd table.
 const DefaultMaxFDs = 256
 
+// minFDSlots is the smallest slot array a table allocates (16 was
+// tried: more bytes allocated for no measurable gain).
+const minFDSlots = 8
+
 // fdTable holds entries by value, indexed directly by descriptor number
 // (descriptors are small integers), so that recording an open costs a
 // slot write. Numbers at or above max go to a small overflow map.
@@ -130,26 +134,35 @@ func (t *fdTable) put(f FD, max int) (evicted bool) {
 	t.seq++
 	f.seq = t.seq
 	if f.Num >= 0 && int(f.Num) < max {
-		switch {
-		case t.slots == nil:
+		if t.slots == nil {
 			t.slots = &fdSlots{refs: 1}
-		case t.slots.refs > 1:
-			t.slots.refs--
-			t.slots = &fdSlots{s: append([]FD(nil), t.slots.s...), refs: 1}
 		}
 		sl := t.slots
-		if int(f.Num) >= len(sl.s) {
-			grow := int(f.Num) + 1
-			if grow < 8 {
-				grow = 8
+		// A shared array is copied, and a short one grown, in one
+		// allocation: a forked child's first open used to copy the
+		// parent's slots and then grow the copy.
+		if shared, short := sl.refs > 1, int(f.Num) >= len(sl.s); shared || short {
+			size := len(sl.s)
+			if short {
+				size = int(f.Num) + 1
+				if size < minFDSlots {
+					size = minFDSlots
+				}
+				if size < 2*len(sl.s) {
+					size = 2 * len(sl.s)
+				}
+				if size > max {
+					size = max
+				}
 			}
-			if grow < 2*len(sl.s) {
-				grow = 2 * len(sl.s)
+			s := make([]FD, size)
+			copy(s, sl.s)
+			if shared {
+				sl.refs--
+				sl = &fdSlots{refs: 1}
+				t.slots = sl
 			}
-			if grow > max {
-				grow = max
-			}
-			sl.s = append(sl.s, make([]FD, grow-len(sl.s))...)
+			sl.s = s
 		}
 		if sl.s[f.Num].seq == 0 {
 			t.n++

@@ -74,16 +74,9 @@ func (t *Table) trackFD(r *Rows, i int, kind format.Kind) *Process {
 func (t *Table) trackSocket(r *Rows, i int, p *Process, sys string, ret int64) {
 	fam, _ := r.Uint(format.ColFamily, i)
 	f := FD{TypeChar: SockTypeChar(uint16(fam)), Family: uint16(fam)}
-	var sk Sock
-	sk.Proto = t.internCol(r, format.ColProto, i)
-	sk.Saddr = t.internCol(r, format.ColSaddr, i)
-	sk.Daddr = t.internCol(r, format.ColDaddr, i)
-	if v, ok := r.Uint(format.ColSport, i); ok {
-		sk.Sport = uint16(v)
-	}
-	if v, ok := r.Uint(format.ColDport, i); ok {
-		sk.Dport = uint16(v)
-	}
+	// Which descriptor the call names, if it changes one, is decided
+	// before the addresses are read: sendto, recvfrom and failed calls
+	// store nothing, and interning their addresses would be wasted.
 	fdcol, hasFd := r.Int(format.ColFd, i)
 	switch sys {
 	case "socket":
@@ -110,12 +103,24 @@ func (t *Table) trackSocket(r *Rows, i int, p *Process, sys string, ret int64) {
 		}
 		f.Num = int32(fdcol)
 		f.Server = sys == "listen"
-		if old, ok := p.fds.get(f.Num); ok && sk.Saddr == "" {
+	default:
+		return // sendto, recvfrom...: the row carries its own addresses
+	}
+	var sk Sock
+	sk.Proto = t.internCol(r, format.ColProto, i)
+	sk.Saddr = t.internCol(r, format.ColSaddr, i)
+	sk.Daddr = t.internCol(r, format.ColDaddr, i)
+	if v, ok := r.Uint(format.ColSport, i); ok {
+		sk.Sport = uint16(v)
+	}
+	if v, ok := r.Uint(format.ColDport, i); ok {
+		sk.Dport = uint16(v)
+	}
+	if sk.Saddr == "" && (sys == "bind" || sys == "listen") {
+		if old, ok := p.fds.get(f.Num); ok {
 			o := old.Addr()
 			sk.Saddr, sk.Sport = o.Saddr, o.Sport
 		}
-	default:
-		return // sendto, recvfrom...: the row carries its own addresses
 	}
 	if sk.Proto == "" {
 		if old, ok := p.fds.get(f.Num); ok {
