@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/rewind-sh/rewind/analyze/cond"
@@ -73,49 +75,72 @@ var unreadColumns = []format.ColumnID{
 	format.ColRecorderCPUNs, format.ColRecorderRSSBytes,
 }
 
-// argFields render the recorded arguments of a call, which may be any
-// of the columns below that say so.
-var argFields = []string{"evt.arg", "evt.rawarg"} // also evt.args, evt.arg.NAME, evt.arg[N]
-
 // optionalColumns are read only by the fields named beside them (by the
-// field itself or through the process state they fill), so a replay
-// whose rules and outputs name none of those fields skips them. A name
-// matches any field that contains it, so "proc.pgid" covers
-// proc.pgid.name too. Keep this in step with analyze/fields: a field
-// that starts reading one of these columns must be listed here.
+// field itself or through the process state they fill) and by the event
+// arguments that list them in fields.ArgColumns, so a replay whose rules
+// and outputs name none of those skips them. A name matches any field
+// that contains it, so "proc.pgid" covers proc.pgid.name too. Keep this
+// in step with analyze/fields: a field that starts reading one of these
+// columns must be listed here (TestSkippedColumnsChangeNoField checks).
 var optionalColumns = []struct {
 	col     format.ColumnID
 	readers []string
-	args    bool // evt.args and evt.arg.* read it too
 }{
-	{format.ColEnv, []string{"proc.env"}, true},
-	{format.ColCapPermitted, []string{"thread.cap_permitted"}, true},
-	{format.ColCapInheritable, []string{"thread.cap_inheritable"}, true},
-	{format.ColPgid, []string{"proc.pgid", "proc.is_pgid_leader"}, true},
-	{format.ColVpgid, []string{"proc.vpgid", "proc.is_vpgid_leader"}, true},
-	{format.ColCgroupPath, []string{"proc.cgroup"}, false},
-	{format.ColContainerRuntime, []string{"container.type"}, false},
-	{format.ColExeMode, []string{"proc.exe.mode"}, false},
-	{format.ColExeUID, []string{"proc.exe.uid"}, false},
-	{format.ColEUID, []string{"user.euid"}, false},
-	{format.ColVtid, []string{"thread.vtid"}, false},
-	{format.ColCPU, []string{"evt.cpu"}, false},
-	{format.ColTruncated, []string{"evt.is_truncated"}, false},
+	{format.ColEnv, []string{"proc.env"}},
+	{format.ColCapPermitted, []string{"thread.cap_permitted"}},
+	{format.ColCapInheritable, []string{"thread.cap_inheritable"}},
+	{format.ColPgid, []string{"proc.pgid", "proc.is_pgid_leader"}},
+	{format.ColVpgid, []string{"proc.vpgid", "proc.is_vpgid_leader"}},
+	{format.ColCgroupPath, []string{"proc.cgroup"}},
+	{format.ColContainerRuntime, []string{"container.type"}},
+	{format.ColExeMode, []string{"proc.exe.mode"}},
+	{format.ColExeUID, []string{"proc.exe.uid"}},
+	{format.ColEUID, []string{"user.euid"}},
+	{format.ColVtid, []string{"thread.vtid"}},
+	{format.ColCPU, []string{"evt.cpu"}},
+	{format.ColTruncated, []string{"evt.is_truncated"}},
+	{format.ColInterpreter, []string{"proc.exe.script"}},
+	{format.ColFilename, []string{"proc.exe.filename"}},
+	{format.ColDev, []string{"fd.dev"}},
+	{format.ColIno, []string{"fd.ino"}},
+	{format.ColMode, []string{"evt.is_open_exec"}},
+	{format.ColUserHome, []string{"user.homedir"}},
+	{format.ColUserShell, []string{"user.shell"}},
+	{format.ColSha256, hashFields},
+	{format.ColHashSource, hashFields},
+	{format.ColHashError, hashFields},
+	// Read by event arguments alone.
+	{format.ColSockType, nil},
+	{format.ColChildTid, nil},
+	{format.ColExitCode, nil},
+	{format.ColExitSignal, nil},
+	{format.ColNewUID, nil},
+	{format.ColNewGID, nil},
+	{format.ColNewEUID, nil},
+	{format.ColNewSUID, nil},
+	{format.ColNewEGID, nil},
+	{format.ColNewSGID, nil},
+	{format.ColTargetPid, nil},
+	{format.ColSignal, nil},
+	{format.ColOp, nil},
+	{format.ColNsFlags, nil},
+	{format.ColFsType, nil},
+	{format.ColAddr, nil},
+	{format.ColLen, nil},
+	{format.ColProt, nil},
 }
 
 // replayColumns returns the columns a replay of p reads: every column
-// but the unread ones and the optional ones no field of p needs.
+// but the unread ones and the optional ones that no field or event
+// argument of p needs.
 func replayColumns(p *cond.Program) []format.ColumnID {
+	args := argColumns(p)
 	skip := map[format.ColumnID]bool{}
 	for _, c := range unreadColumns {
 		skip[c] = true
 	}
 	for _, o := range optionalColumns {
-		readers := o.readers
-		if o.args {
-			readers = append(readers[:len(readers):len(readers)], argFields...)
-		}
-		skip[o.col] = !readsAnyField(p, readers)
+		skip[o.col] = !args[o.col] && !readsAnyField(p, o.readers)
 	}
 	var out []format.ColumnID
 	for c := format.ColumnID(0); c < format.NumColumns; c++ {
@@ -124,6 +149,50 @@ func replayColumns(p *cond.Program) []format.ColumnID {
 		}
 	}
 	return out
+}
+
+// argRef finds the event-argument fields in a field name as written
+// (also inside a transformer): evt.args, evt.arg, evt.arg.NAME,
+// evt.arg[NAME or N], evt.rawarg.NAME.
+var argRef = regexp.MustCompile(`evt\.(?:raw)?arg(?:(s)\b|\.([A-Za-z0-9_]+)|\[([^\]]*)\])?`)
+
+// argColumns returns the columns the event-argument fields of p read. A
+// field that renders every argument (evt.args, evt.arg[N]) reads the
+// arguments of the event types its rule can match, since a condition
+// is only tested on those and an output only printed for a match.
+func argColumns(p *cond.Program) map[format.ColumnID]bool {
+	need := map[format.ColumnID]bool{}
+	add := func(cols []format.ColumnID) {
+		for _, c := range cols {
+			need[c] = true
+		}
+	}
+	for _, cr := range p.Rules {
+		names := cr.Condition.Fields
+		if cr.Output != nil {
+			names = append(names[:len(names):len(names)], cr.Output.FieldNames()...)
+		}
+		for _, n := range names {
+			for _, m := range argRef.FindAllStringSubmatch(n, -1) {
+				name := m[2]
+				if m[3] != "" {
+					if _, err := strconv.Atoi(m[3]); err != nil {
+						name = m[3]
+					}
+				}
+				if name == "" { // evt.args, evt.arg[N], a bare evt.arg
+					add(fields.TypeArgColumns(cr.Condition.Types))
+					continue
+				}
+				cols, ok := fields.ArgColumns(name)
+				if !ok { // not a parameter the catalog renders: keep them all
+					cols = fields.TypeArgColumns(cond.AllTypes())
+				}
+				add(cols)
+			}
+		}
+	}
+	return need
 }
 
 // scanColumns returns the column projection of a replay of rec. (Older

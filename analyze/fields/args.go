@@ -251,6 +251,107 @@ var paramText = map[string]func(e *Event) (string, bool){
 	"trusted_exepath": func(e *Event) (string, bool) { return e.str(format.ColExePath) },
 }
 
+// paramColumns lists, per parameter name, every column its rendering in
+// paramText or paramRaw may read (on any kind of row), so that a replay
+// can leave unread argument columns compressed. A parameter rendered
+// from the process state (exe, args) lists the columns that state is
+// filled from. Keep it in step with paramText: a test checks that every
+// parameter is listed, and the engine's projection test that a listed
+// set suffices.
+var paramColumns = map[string][]format.ColumnID{
+	"res":             {format.ColRet},
+	"fd":              {format.ColRet, format.ColFd},
+	"oldfd":           {format.ColFd},
+	"newfd":           {format.ColRet},
+	"name":            {format.ColPath},
+	"path":            {format.ColPath},
+	"pathname":        {format.ColPath},
+	"filename":        {format.ColFilename, format.ColPath},
+	"oldpath":         {format.ColPath},
+	"newpath":         {format.ColTargetPath},
+	"linkpath":        {format.ColTargetPath},
+	"target":          {format.ColPathRaw, format.ColPath},
+	"new_root":        {format.ColPath},
+	"put_old":         {format.ColTargetPath},
+	"dev":             {format.ColPath, format.ColDev},
+	"dir":             {format.ColTargetPath},
+	"ino":             {format.ColIno},
+	"mode":            {format.ColMode},
+	"flags":           {format.ColFlags, format.ColCloneFlags, format.ColNsFlags, format.ColExeWritable, format.ColExeUpperLayer, format.ColExeFromMemfd, format.ColExeLowerLayer},
+	"nstype":          {format.ColNsFlags},
+	"uid":             {format.ColUID, format.ColNewUID},
+	"gid":             {format.ColGID, format.ColNewGID},
+	"ruid":            {format.ColNewUID},
+	"euid":            {format.ColNewEUID},
+	"suid":            {format.ColNewSUID},
+	"rgid":            {format.ColNewGID},
+	"egid":            {format.ColNewEGID},
+	"sgid":            {format.ColNewSGID},
+	"domain":          {format.ColFamily},
+	"type":            {format.ColFsType, format.ColSockType},
+	"proto":           {format.ColProto},
+	"tuple":           {format.ColRet, format.ColFd, format.ColPath, format.ColFlags, format.ColFamily, format.ColProto, format.ColSaddr, format.ColSport, format.ColDaddr, format.ColDport},
+	"addr":            {format.ColAddr, format.ColFamily, format.ColSaddr, format.ColSport, format.ColDaddr, format.ColDport},
+	"data":            {},
+	"request":         {format.ColOp},
+	"pid":             {format.ColTargetPid, format.ColChildPid, format.ColPid},
+	"tid":             {format.ColChildTid, format.ColTid},
+	"ptid":            {format.ColPpid},
+	"sig":             {format.ColSignal, format.ColExitSignal},
+	"status":          {format.ColExitCode},
+	"option":          {format.ColOp},
+	"cmd":             {format.ColOp},
+	"length":          {format.ColLen},
+	"prot":            {format.ColProt},
+	"exe":             {format.ColArgv},
+	"args":            {format.ColArgv},
+	"cwd":             {format.ColCwd},
+	"comm":            {format.ColComm},
+	"env":             {format.ColEnv},
+	"tty":             {format.ColTTY},
+	"vpgid":           {format.ColVpgid},
+	"pgid":            {format.ColPgid},
+	"loginuid":        {format.ColLoginUID},
+	"cap_inheritable": {format.ColCapInheritable},
+	"cap_permitted":   {format.ColCapPermitted},
+	"cap_effective":   {format.ColCapEffective},
+	"exe_ino":         {format.ColExeIno},
+	"exe_ino_ctime":   {format.ColExeCtime},
+	"exe_ino_mtime":   {format.ColExeMtime},
+	"trusted_exepath": {format.ColExePath},
+}
+
+// ArgColumns returns the columns evt.arg.NAME and evt.rawarg.NAME read
+// for the parameter name; ok is false for a name that is no parameter.
+func ArgColumns(name string) (cols []format.ColumnID, ok bool) {
+	cols, ok = paramColumns[name]
+	return cols, ok
+}
+
+// ArgNames lists the parameter names evt.arg.NAME accepts, sorted.
+func ArgNames() []string { return paramNames() }
+
+// TypeArgColumns returns the columns that rendering every parameter of
+// an event reads (evt.args, evt.arg[N]) over the event types in types.
+func TypeArgColumns(types cond.TypeSet) []format.ColumnID {
+	seen := map[format.ColumnID]bool{}
+	var out []format.ColumnID
+	for typ, names := range sysParams {
+		if !types.Has(typ) {
+			continue
+		}
+		for _, n := range names {
+			for _, c := range paramColumns[n] {
+				if !seen[c] {
+					seen[c] = true
+					out = append(out, c)
+				}
+			}
+		}
+	}
+	return out
+}
+
 // paramRaw reads the numeric parameters for evt.rawarg.
 var paramRaw = map[string]func(e *Event) (int64, bool){
 	"res":     func(e *Event) (int64, bool) { return e.i64(format.ColRet) },
