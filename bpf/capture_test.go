@@ -101,6 +101,14 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 	if st, err := os.Stat(rep.Dir); err == nil {
 		tmpDev = st.Sys().(*syscall.Stat_t).Dev
 	}
+	// the script file as stat(2) sees it (the test's temp directory has
+	// no symlinks in its path, so the kernel's path is the same string)
+	var scriptFile ScriptFile
+	if st, err := os.Stat(rep.Script); err == nil {
+		sys := st.Sys().(*syscall.Stat_t)
+		scriptFile = ScriptFile{Path: rep.Script, Dev: sys.Dev, Ino: sys.Ino, Ctime: sys.Ctim.Nano(), Mtime: sys.Mtim.Nano(),
+			Size: sys.Size, Mode: sys.Mode, UID: sys.Uid, GID: sys.Gid}
+	}
 	exps := []expectation{
 		{"exec of /bin/true carries argv, exe identity and the selected env", func(e *Event) bool {
 			return e.Kind == KindExec && e.Ret == 0 && e.Filename == "/bin/true" &&
@@ -150,9 +158,9 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 		{"a missing executable gives a failed exec", func(e *Event) bool {
 			return e.Kind == KindExec && e.Ret == -int64(unix.ENOENT) && e.Filename == "/nonexistent/rewind-missing"
 		}},
-		{"a #! script names the script as interpreter", func(e *Event) bool {
+		{"a #! script names the script as interpreter, with the script file's identity", func(e *Event) bool {
 			return e.Kind == KindExec && e.Ret == 0 && e.Interpreter == rep.Script && e.Filename == rep.Script &&
-				strings.Contains(filepath.Base(e.ExePath), "sh")
+				strings.Contains(filepath.Base(e.ExePath), "sh") && e.Script != nil && *e.Script == scriptFile
 		}},
 		{"open of the temp file resolves to its real path", func(e *Event) bool {
 			return e.Kind == KindOpen && e.Ret >= 0 && e.Path == rep.TempFile && e.PathRaw == rep.TempFile &&

@@ -151,7 +151,7 @@ type field struct {
 
 // tailFields holds the tail fields of one event by id. Only env repeats.
 type tailFields struct {
-	byID      [int(rewindFieldIdFIELD_UNIX_PATH) + 1]uint8 // index+1 into store, 0 for absent
+	byID      [int(rewindFieldIdFIELD_SCRIPT_PATH) + 1]uint8 // index+1 into store, 0 for absent
 	store     [8]field
 	used      int
 	env       []string
@@ -286,6 +286,19 @@ func decodeExec(body []byte, f *tailFields, ev *Event) {
 	}
 	if f.has(rewindFieldIdFIELD_INTERP) {
 		ev.Interpreter = ev.Filename
+		if b.ScriptIno != 0 {
+			ev.Script = &ScriptFile{
+				Path:  f.str(rewindFieldIdFIELD_SCRIPT_PATH),
+				Dev:   userDev(b.ScriptDev),
+				Ino:   b.ScriptIno,
+				Ctime: b.ScriptCtimeSec*1e9 + int64(b.ScriptCtimeNsec),
+				Mtime: b.ScriptMtimeSec*1e9 + int64(b.ScriptMtimeNsec),
+				Size:  int64(b.ScriptSize),
+				Mode:  b.ScriptMode,
+				UID:   b.ScriptUid,
+				GID:   b.ScriptGid,
+			}
+		}
 	}
 	ev.ExePath = f.str(rewindFieldIdFIELD_EXE_PATH)
 	ev.Cwd = f.str(rewindFieldIdFIELD_CWD)

@@ -128,8 +128,9 @@ type Event struct {
 	ExeFromMemfd         bool
 	ExeWritable          bool
 	Interpreter          string
-	PidnsInitStartBootNs uint64 // also set on KindFork (the child's pid namespace)
-	StartBootNs          uint64 // process start; on KindFork the child's
+	Script               *ScriptFile // the file Interpreter names, as the kernel opened it; nil if not found
+	PidnsInitStartBootNs uint64      // also set on KindFork (the child's pid namespace)
+	StartBootNs          uint64      // process start; on KindFork the child's
 	TTY                  uint32
 	Sid, Pgid, Vpgid     int32
 	CapEffective         uint64
@@ -201,3 +202,17 @@ func (e *Event) ProtoName() string {
 }
 
 const afUnix = 1
+
+// ScriptFile is the file an exec named when it was run by an interpreter
+// (a #! script, or a binfmt_misc file): its kernel path and identity,
+// read from the struct file the kernel released during the exec. Dev is
+// in stat(2)'s encoding, like ExeDev. User space must check that Path is
+// the file the exec named (Event.Interpreter) before trusting it.
+type ScriptFile struct {
+	Path         string
+	Dev, Ino     uint64
+	Ctime, Mtime int64 // ns since the epoch
+	Size         int64
+	Mode         uint32
+	UID, GID     uint32
+}

@@ -1,10 +1,12 @@
 package bpf
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -79,6 +81,7 @@ type Tracer struct {
 	dispatch Dispatch
 	skipped  []string
 	reader   *Reader
+	noScript error // why #! scripts' files cannot be identified, or nil
 }
 
 // Load checks that the kernel can run the programs, then loads them. It
@@ -102,6 +105,11 @@ func Load(opts Options) (*Tracer, error) {
 		return nil, err
 	}
 	t := &Tracer{dispatch: opts.Dispatch}
+	if fput, err := kernelSymbol(kallsymsPath, "____fput"); err != nil {
+		t.noScript = err
+	} else if err := spec.Variables[rewindVarFputFn].Set(fput); err != nil {
+		return nil, fmt.Errorf("bpf: set fput_fn: %w", err)
+	}
 	if t.dispatch == DispatchDefault {
 		t.dispatch = DispatchRaw
 		if perSyscallUsable() {
@@ -327,6 +335,46 @@ func (t *Tracer) attachPerSyscall() error {
 		t.links = append(t.links, exit)
 	}
 	return nil
+}
+
+// ScriptsUnidentified says why the identity of an exec'd #! script
+// cannot be recorded on this host (its file is found through the
+// kernel's ____fput, whose address /proc/kallsyms must show), or nil
+// when it can.
+func (t *Tracer) ScriptsUnidentified() error { return t.noScript }
+
+// kallsymsPath is where kernelSymbol looks; a variable for tests.
+var kallsymsPath = "/proc/kallsyms"
+
+// kernelSymbol returns the address of a kernel text symbol from a
+// kallsyms file. Addresses show as 0 to readers the kernel hides them
+// from (kptr_restrict), which counts as not found.
+func kernelSymbol(path, name string) (uint64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("kernel symbol %s: %w", name, err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// "ffffffff816de130 t ____fput" (a module symbol adds " [module]")
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 3 || fields[2] != name {
+			continue
+		}
+		addr, err := strconv.ParseUint(fields[0], 16, 64)
+		if err != nil {
+			return 0, fmt.Errorf("kernel symbol %s: %s: bad address %q", name, path, fields[0])
+		}
+		if addr == 0 {
+			return 0, fmt.Errorf("kernel symbol %s: %s hides addresses (kernel.kptr_restrict)", name, path)
+		}
+		return addr, nil
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("kernel symbol %s: read %s: %w", name, path, err)
+	}
+	return 0, fmt.Errorf("kernel symbol %s: not in %s", name, path)
 }
 
 // Skipped lists the recorded syscalls that the kernel has no tracepoint

@@ -106,6 +106,16 @@ type rewindExecBody struct {
 	Pgid             int32
 	Vpgid            int32
 	ExeFlags         uint32
+	ScriptDev        uint32
+	ScriptIno        uint64
+	ScriptSize       uint64
+	ScriptCtimeSec   int64
+	ScriptMtimeSec   int64
+	ScriptCtimeNsec  uint32
+	ScriptMtimeNsec  uint32
+	ScriptMode       uint32
+	ScriptUid        uint32
+	ScriptGid        uint32
 	Reserved         uint32
 }
 
@@ -148,6 +158,7 @@ const (
 	rewindFieldIdFIELD_TARGET_BASE rewindFieldId = 12
 	rewindFieldIdFIELD_FSTYPE      rewindFieldId = 13
 	rewindFieldIdFIELD_UNIX_PATH   rewindFieldId = 14
+	rewindFieldIdFIELD_SCRIPT_PATH rewindFieldId = 15
 )
 
 type rewindFileBody struct {
@@ -248,6 +259,7 @@ const (
 	rewindProgOnFork         = "on_fork"
 	rewindProgRawSysExit     = "raw_sys_exit"
 	rewindProgTpSysExit      = "tp_sys_exit"
+	rewindVarFputFn          = "fput_fn"
 	rewindVarSelfTgid        = "self_tgid"
 	rewindVarUnusedWireTypes = "unused_wire_types"
 	rewindVarWakeupBytes     = "wakeup_bytes"
@@ -317,6 +329,7 @@ type rewindMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type rewindVariableSpecs struct {
+	FputFn          *ebpf.VariableSpec `ebpf:"fput_fn"`
 	SelfTgid        *ebpf.VariableSpec `ebpf:"self_tgid"`
 	UnusedWireTypes *ebpf.VariableSpec `ebpf:"unused_wire_types"`
 	WakeupBytes     *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
@@ -363,6 +376,7 @@ func (m *rewindMaps) Close() error {
 //
 // It can be passed to loadRewindObjects or ebpf.CollectionSpec.LoadAndAssign.
 type rewindVariables struct {
+	FputFn          *ebpf.Variable `ebpf:"fput_fn"`
 	SelfTgid        *ebpf.Variable `ebpf:"self_tgid"`
 	UnusedWireTypes *ebpf.Variable `ebpf:"unused_wire_types"`
 	WakeupBytes     *ebpf.Variable `ebpf:"wakeup_bytes"`

@@ -28,27 +28,36 @@ struct inode___ctime66 {
  * I_CTIME_QUERIED, in the top bit of the ctime's nanoseconds; nanoseconds
  * fit in the low 30 bits. */
 #define NSEC_MASK 0x3fffffff
+#define S_IFMT 00170000
+#define S_IFREG 0100000
 
-static __always_inline void inode_times(struct inode *ino, struct exec_body *b)
+struct inode_times {
+	__s64 ctime_sec, mtime_sec;
+	__u32 ctime_nsec, mtime_nsec;
+};
+
+static __always_inline struct inode_times inode_times(struct inode *ino)
 {
+	struct inode_times t = {};
 	if (bpf_core_field_exists(ino->i_ctime_sec)) {
-		b->ctime_sec = BPF_CORE_READ(ino, i_ctime_sec);
-		b->ctime_nsec = BPF_CORE_READ(ino, i_ctime_nsec) & NSEC_MASK;
-		b->mtime_sec = BPF_CORE_READ(ino, i_mtime_sec);
-		b->mtime_nsec = BPF_CORE_READ(ino, i_mtime_nsec) & NSEC_MASK;
-		return;
+		t.ctime_sec = BPF_CORE_READ(ino, i_ctime_sec);
+		t.ctime_nsec = BPF_CORE_READ(ino, i_ctime_nsec) & NSEC_MASK;
+		t.mtime_sec = BPF_CORE_READ(ino, i_mtime_sec);
+		t.mtime_nsec = BPF_CORE_READ(ino, i_mtime_nsec) & NSEC_MASK;
+		return t;
 	}
 	struct inode___ctime66 *i66 = (void *)ino;
 	struct inode___ts64 *old = (void *)ino;
 	if (bpf_core_field_exists(i66->__i_ctime)) {
-		b->ctime_sec = BPF_CORE_READ(i66, __i_ctime.tv_sec);
-		b->ctime_nsec = BPF_CORE_READ(i66, __i_ctime.tv_nsec) & NSEC_MASK;
+		t.ctime_sec = BPF_CORE_READ(i66, __i_ctime.tv_sec);
+		t.ctime_nsec = BPF_CORE_READ(i66, __i_ctime.tv_nsec) & NSEC_MASK;
 	} else {
-		b->ctime_sec = BPF_CORE_READ(old, i_ctime.tv_sec);
-		b->ctime_nsec = BPF_CORE_READ(old, i_ctime.tv_nsec) & NSEC_MASK;
+		t.ctime_sec = BPF_CORE_READ(old, i_ctime.tv_sec);
+		t.ctime_nsec = BPF_CORE_READ(old, i_ctime.tv_nsec) & NSEC_MASK;
 	}
-	b->mtime_sec = BPF_CORE_READ(old, i_mtime.tv_sec);
-	b->mtime_nsec = BPF_CORE_READ(old, i_mtime.tv_nsec) & NSEC_MASK;
+	t.mtime_sec = BPF_CORE_READ(old, i_mtime.tv_sec);
+	t.mtime_nsec = BPF_CORE_READ(old, i_mtime.tv_nsec) & NSEC_MASK;
+	return t;
 }
 
 /* Start time (boot clock) of the init process of the task's pid namespace. */
@@ -90,7 +99,11 @@ static __always_inline void fill_exec_body(struct exec_body *b, struct task_stru
 	b->exe_uid = BPF_CORE_READ(ino, i_uid.val);
 	b->exe_gid = BPF_CORE_READ(ino, i_gid.val);
 	b->exe_nlink = BPF_CORE_READ(ino, i_nlink);
-	inode_times(ino, b);
+	struct inode_times tm = inode_times(ino);
+	b->ctime_sec = tm.ctime_sec;
+	b->ctime_nsec = tm.ctime_nsec;
+	b->mtime_sec = tm.mtime_sec;
+	b->mtime_nsec = tm.mtime_nsec;
 	b->exe_flags = overlay_flags(ino);
 	char name[8] = {};
 	bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(f, f_path.dentry, d_name.name));
@@ -116,6 +129,59 @@ static __always_inline void fill_exec_body(struct exec_body *b, struct task_stru
 	struct pid *pg = BPF_CORE_READ(sig, pids[PIDTYPE_PGID]);
 	b->pgid = pid_nr_at(pg, 0, NULL);
 	b->vpgid = pid_nr_at(pg, level, NULL);
+}
+
+/* Set by the loader from /proc/kallsyms: the address of ____fput, the
+ * task work that closes a file released in task context. 0 when unknown:
+ * scripts' files are then not found. */
+volatile const __u64 fput_fn = 0;
+
+/* The #! script (or binfmt_misc file) an exec ran, or NULL. The script
+ * handler opens the interpreter and the exec goes on with it; the
+ * script's own struct file is released (fput) before sched_process_exec,
+ * but only queued for closing, as a task work of the exec'ing task, run
+ * on its return to user space. The task work list is newest first, and
+ * the script's release is the first of this exec (files closed on exec
+ * come later), so it is the last ____fput entry. User space checks its
+ * path against the exec's file name before using it. */
+static __always_inline struct file *released_script(void)
+{
+	if (!fput_fn || !bpf_core_field_exists(((struct file *)0)->f_task_work))
+		return NULL;
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct callback_head *cb = t->task_works;
+	struct callback_head *found = NULL;
+	for (int i = 0; i < 16 && cb; i++) {
+		if ((__u64)cb->func == fput_fn)
+			found = cb;
+		cb = cb->next;
+	}
+	if (!found)
+		return NULL;
+	return (struct file *)((void *)found - bpf_core_field_offset(struct file, f_task_work));
+}
+
+static __always_inline __u32 put_script(struct scratch *s, __u32 off, struct exec_body *b)
+{
+	struct file *f = released_script();
+	if (!f)
+		return off;
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	__u32 mode = BPF_CORE_READ(ino, i_mode);
+	if ((mode & S_IFMT) != S_IFREG)
+		return off;
+	struct inode_times tm = inode_times(ino);
+	b->script_ino = BPF_CORE_READ(ino, i_ino);
+	b->script_dev = dev_of_inode(ino);
+	b->script_size = BPF_CORE_READ(ino, i_size);
+	b->script_mode = mode;
+	b->script_uid = BPF_CORE_READ(ino, i_uid.val);
+	b->script_gid = BPF_CORE_READ(ino, i_gid.val);
+	b->script_ctime_sec = tm.ctime_sec;
+	b->script_ctime_nsec = tm.ctime_nsec;
+	b->script_mtime_sec = tm.mtime_sec;
+	b->script_mtime_nsec = tm.mtime_nsec;
+	return put_file_path(s, off, FIELD_SCRIPT_PATH, f);
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -146,8 +212,10 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	const char *filename = BPF_CORE_READ(bprm, filename);
 	const char *interp = BPF_CORE_READ(bprm, interp);
 	off = put_kernel_str(s, off, FIELD_FILENAME, filename);
-	if (interp != filename)
+	if (interp != filename) {
 		off = put_kernel_str(s, off, FIELD_INTERP, interp);
+		off = put_script(s, off, body_of(s));
+	}
 	off = put_file_path(s, off, FIELD_EXE_PATH, f);
 	struct mm_struct *mm = BPF_CORE_READ(t, mm);
 	off = put_argv(s, off, mm);

@@ -56,6 +56,7 @@ enum field_id {
 	FIELD_TARGET_BASE = 12,
 	FIELD_FSTYPE = 13,
 	FIELD_UNIX_PATH = 14,
+	FIELD_SCRIPT_PATH = 15, /* kernel path of the #! script (or binfmt_misc file) run */
 };
 
 enum field_flag {
@@ -112,7 +113,14 @@ struct exec_body {
 	__u32 tty; /* kernel encoding */
 	__s32 sid, pgid, vpgid;
 	__u32 exe_flags;
-	__u32 reserved;
+	/* The file the exec named when a binfmt handler passed it to an
+	 * interpreter (a #! script): its identity, read from the struct file
+	 * the kernel released during the exec. script_ino 0: none found. */
+	__u32 script_dev; /* kernel encoding */
+	__u64 script_ino, script_size;
+	__s64 script_ctime_sec, script_mtime_sec;
+	__u32 script_ctime_nsec, script_mtime_nsec;
+	__u32 script_mode, script_uid, script_gid, reserved;
 };
 
 struct fork_body {

@@ -117,6 +117,10 @@ func convertExec(dst *format.Event, src *bpf.Event, clock bpf.BootClock) {
 	dst.ExeUpperLayer, dst.ExeLowerLayer = src.ExeUpperLayer, src.ExeLowerLayer
 	dst.ExeFromMemfd, dst.ExeWritable = src.ExeFromMemfd, src.ExeWritable
 	dst.Interpreter = src.Interpreter
+	if sc := src.Script; sc != nil {
+		dst.ScriptPath, dst.ScriptDev, dst.ScriptIno = sc.Path, sc.Dev, sc.Ino
+		dst.ScriptCtime, dst.ScriptMtime, dst.ScriptSize = sc.Ctime, sc.Mtime, sc.Size
+	}
 	dst.PidnsInitStartTs = clock.Epoch(src.PidnsInitStartBootNs)
 	dst.StartTs = clock.Epoch(src.StartBootNs)
 	dst.TTY, dst.Sid, dst.Pgid, dst.Vpgid = src.TTY, src.Sid, src.Pgid, src.Vpgid
@@ -216,4 +220,10 @@ func addrText(a netip.Addr) string {
 // identityOfExec is the exe identity the kernel reported at exec.
 func identityOfExec(ev *format.Event) ExeIdentity {
 	return ExeIdentity{Dev: ev.ExeDev, Ino: ev.ExeIno, Ctime: ev.ExeCtime, Mtime: ev.ExeMtime, Size: ev.ExeSize}
+}
+
+// identityOfScript is the identity of the script file an exec ran, as
+// the kernel reported it.
+func identityOfScript(ev *format.Event) ExeIdentity {
+	return ExeIdentity{Dev: ev.ScriptDev, Ino: ev.ScriptIno, Ctime: ev.ScriptCtime, Mtime: ev.ScriptMtime, Size: ev.ScriptSize}
 }

@@ -326,12 +326,18 @@ func (h *Hasher) hashJob(job hashJob, buf []byte) HashResult {
 		// /proc/PID/exe showed another file: the pid exec'd again or was
 		// reused before we opened it. The path may still be right.
 	}
+	// Without a pid (a #! script, which no /proc/PID/exe shows), the path
+	// is the only way to the file.
+	gone := "process exited and "
+	if job.pid == 0 {
+		gone = ""
+	}
 	if job.path == "" {
-		return HashResult{Source: HashGone, Error: "process exited and no path was reported"}
+		return HashResult{Source: HashGone, Error: gone + "no path was reported"}
 	}
 	f, err := os.Open(job.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return HashResult{Source: HashGone, Error: fmt.Sprintf("process exited and %s no longer exists", job.path)}
+		return HashResult{Source: HashGone, Error: fmt.Sprintf("%s%s no longer exists", gone, job.path)}
 	}
 	if err != nil {
 		return HashResult{Source: HashFailed, Error: fmt.Sprintf("open %s: %v", job.path, err)}

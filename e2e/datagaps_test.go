@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -187,6 +189,98 @@ func TestCutArgumentsAreFlaggedTruncated(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("no exec row of pid %d", tt.pid)
+		}
+	}
+}
+
+// TestScriptsAreIdentifiedAndHashed runs a #! script, and one that
+// deletes itself as it starts: the exec row names the script file the
+// kernel opened, with the identity stat(2) gives, and the script that
+// stays gets an exe_hash row of that identity with the file's sha256 (the
+// interpreter's own hash is the exe's). The self-deleting one is
+// identified, and its hash row says the file is gone, never another
+// file's hash.
+func TestScriptsAreIdentifiedAndHashed(t *testing.T) {
+	RequireRoot(t)
+	dir := t.TempDir()
+	kept := filepath.Join(dir, "kept.sh")
+	gone := filepath.Join(dir, "gone.sh")
+	for path, body := range map[string]string{
+		kept: "#!/bin/sh\n# rewind e2e: a script that stays\nexit 0\n",
+		gone: "#!/bin/sh\nrm -f \"$0\"\n",
+	} {
+		if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var keptStat unix.Stat_t
+	if err := unix.Stat(kept, &keptStat); err != nil {
+		t.Fatal(err)
+	}
+	body, err := os.ReadFile(kept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(body)
+	keptSha := hex.EncodeToString(sum[:])
+	var goneStat unix.Stat_t
+	if err := unix.Stat(gone, &goneStat); err != nil {
+		t.Fatal(err)
+	}
+
+	rec := startRecorder(t, filepath.Join(t.TempDir(), "rec"))
+	pids := map[int32]bool{}
+	for _, path := range []string{kept, gone} {
+		cmd := exec.Command(path)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v: %s", path, err, out)
+		}
+		pids[int32(cmd.Process.Pid)] = true
+	}
+	rec.stop(t)
+	rows, _, err := LoadRows(rec.dir, pids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		path string
+		st   *unix.Stat_t
+		sha  string // "" when the hash row must say the file is gone
+	}{{kept, &keptStat, keptSha}, {gone, &goneStat, ""}} {
+		var ev *format.Event
+		for pid := range pids {
+			for _, e := range rows.of(pid, format.KindExec) {
+				if e.Filename == tt.path {
+					ev = e
+				}
+			}
+		}
+		if ev == nil {
+			t.Errorf("%s: no exec row", tt.path)
+			continue
+		}
+		want := format.Event{ScriptPath: tt.path, ScriptDev: tt.st.Dev, ScriptIno: tt.st.Ino,
+			ScriptCtime: tt.st.Ctim.Nano(), ScriptMtime: tt.st.Mtim.Nano(), ScriptSize: tt.st.Size}
+		if ev.Interpreter != tt.path || ev.ScriptPath != want.ScriptPath || ev.ScriptDev != want.ScriptDev || ev.ScriptIno != want.ScriptIno ||
+			ev.ScriptCtime != want.ScriptCtime || ev.ScriptMtime != want.ScriptMtime || ev.ScriptSize != want.ScriptSize {
+			t.Errorf("%s: exec row script %q %d:%d ctime %d mtime %d size %d (interpreter %q), want %q %d:%d ctime %d mtime %d size %d",
+				tt.path, ev.ScriptPath, ev.ScriptDev, ev.ScriptIno, ev.ScriptCtime, ev.ScriptMtime, ev.ScriptSize, ev.Interpreter,
+				want.ScriptPath, want.ScriptDev, want.ScriptIno, want.ScriptCtime, want.ScriptMtime, want.ScriptSize)
+			continue
+		}
+		var hash *format.Event
+		for _, h := range rows.Hashes {
+			if h.ExeDev == ev.ScriptDev && h.ExeIno == ev.ScriptIno && h.ExeCtime == ev.ScriptCtime && h.ExeMtime == ev.ScriptMtime && h.ExeSize == ev.ScriptSize {
+				hash = h
+			}
+		}
+		switch {
+		case hash == nil:
+			t.Errorf("%s: no exe_hash row for the script's identity", tt.path)
+		case tt.sha != "" && hash.Sha256 != tt.sha:
+			t.Errorf("%s: script sha256 %q (%s %s), want %s", tt.path, hash.Sha256, hash.HashSource, hash.HashError, tt.sha)
+		case tt.sha == "" && hash.Sha256 != "":
+			t.Errorf("%s: a deleted script got sha256 %s", tt.path, hash.Sha256)
 		}
 	}
 }

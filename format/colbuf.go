@@ -116,7 +116,7 @@ type fixedWidth interface {
 type fixedCol[T fixedWidth] struct {
 	id       ColumnID
 	typ      arrow.DataType
-	nullZero bool // timestamps other than ts: 0 means unknown
+	nullZero bool // timestamps other than ts, and the script identity: 0 means unknown or none
 	vals     []T
 	valid    validity
 }
@@ -379,7 +379,7 @@ func newColBuf(c ColumnID) colBuf {
 	case arrow.TIMESTAMP:
 		return &fixedCol[int64]{id: c, typ: t, nullZero: c != ColTs}
 	case arrow.INT64:
-		return &fixedCol[int64]{id: c, typ: t}
+		return &fixedCol[int64]{id: c, typ: t, nullZero: c == ColScriptSize}
 	case arrow.INT32:
 		return &fixedCol[int32]{id: c, typ: t}
 	case arrow.UINT16:
@@ -387,7 +387,7 @@ func newColBuf(c ColumnID) colBuf {
 	case arrow.UINT32:
 		return &fixedCol[uint32]{id: c, typ: t}
 	case arrow.UINT64:
-		return &fixedCol[uint64]{id: c, typ: t}
+		return &fixedCol[uint64]{id: c, typ: t, nullZero: c == ColScriptDev || c == ColScriptIno}
 	case arrow.BOOL:
 		return &boolCol{id: c}
 	case arrow.STRING:

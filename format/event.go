@@ -8,7 +8,8 @@ package format
 // listed in Null are stored as null (a value that could not be read).
 //
 // Timestamps are ns since the Unix epoch; 0 in a timestamp column other
-// than Ts means unknown and is stored as null.
+// than Ts means unknown and is stored as null, and so does 0 in
+// ScriptDev, ScriptIno and ScriptSize (an exec that ran no script).
 //
 // An Event is a plain value; it is not safe for concurrent mutation.
 type Event struct {
@@ -48,15 +49,20 @@ type Event struct {
 	ExeWritable      bool
 	PidnsInitStartTs int64
 	Interpreter      string
-	TTY              uint32
-	Sid, Pgid, Vpgid int32
-	CapEffective     uint64
-	CapPermitted     uint64
-	CapInheritable   uint64
-	CgroupPath       string
-	ContainerRuntime string
-	StartTs          int64
-	State            string
+	// the script file Interpreter names, as the kernel opened it
+	ScriptPath               string
+	ScriptDev, ScriptIno     uint64
+	ScriptCtime, ScriptMtime int64
+	ScriptSize               int64
+	TTY                      uint32
+	Sid, Pgid, Vpgid         int32
+	CapEffective             uint64
+	CapPermitted             uint64
+	CapInheritable           uint64
+	CgroupPath               string
+	ContainerRuntime         string
+	StartTs                  int64
+	State                    string
 
 	// fork
 	ChildPid, ChildTid int32

@@ -226,6 +226,18 @@ func eventField(ev *Event, c ColumnID) any {
 		return &ev.GroupName
 	case ColTruncated:
 		return &ev.Truncated
+	case ColScriptPath:
+		return &ev.ScriptPath
+	case ColScriptDev:
+		return &ev.ScriptDev
+	case ColScriptIno:
+		return &ev.ScriptIno
+	case ColScriptCtime:
+		return &ev.ScriptCtime
+	case ColScriptMtime:
+		return &ev.ScriptMtime
+	case ColScriptSize:
+		return &ev.ScriptSize
 	}
 	return nil
 }

@@ -10,8 +10,8 @@ import (
 // column is added, removed or changes meaning; readers accept every
 // version up to their own and refuse newer ones.
 //
-// Version 2 added truncated.
-const SchemaVersion = 2
+// Version 2 added truncated; version 3 the script_* columns.
+const SchemaVersion = 3
 
 // Metadata keys stored on the Arrow schema of every segment.
 const (
@@ -163,6 +163,12 @@ const (
 	// older segment's columns are a prefix of the current ones (see
 	// addedIn).
 	ColTruncated
+	ColScriptPath
+	ColScriptDev
+	ColScriptIno
+	ColScriptCtime
+	ColScriptMtime
+	ColScriptSize
 
 	NumColumns
 )
@@ -171,7 +177,13 @@ const (
 // is in every version. A reader fills a column newer than its segment
 // with nulls: unknown, as that recorder did not say.
 var addedIn = map[ColumnID]int{
-	ColTruncated: 2,
+	ColTruncated:   2,
+	ColScriptPath:  3,
+	ColScriptDev:   3,
+	ColScriptIno:   3,
+	ColScriptCtime: 3,
+	ColScriptMtime: 3,
+	ColScriptSize:  3,
 }
 
 // AddedIn returns the schema version that added column c.
@@ -330,6 +342,13 @@ var Columns = [NumColumns]Column{
 	ColGroupName: {"group_name", TypeDictString, SetOf(KindGroup), "Group name for the row's gid."},
 
 	ColTruncated: {"truncated", arrow.FixedWidthTypes.Boolean, kernelKinds, "The kernel cut a string or list of this row to its bound (argv, env, a path): the value stored is a prefix. Null in segments older than schema version 2."},
+
+	ColScriptPath:  {"script_path", arrow.BinaryTypes.String, exeKinds, "Kernel path of the file an interpreter was started for (a #! script, a binfmt_misc file), from the file the kernel opened for the exec; null when the exec ran no script, or in segments older than schema version 3."},
+	ColScriptDev:   {"script_dev", arrow.PrimitiveTypes.Uint64, exeKinds, "Device number of the script file (stat(2) encoding). Its identity (dev, ino, ctime, mtime, size) is the key of its exe_hash row."},
+	ColScriptIno:   {"script_ino", arrow.PrimitiveTypes.Uint64, exeKinds, "Inode number of the script file."},
+	ColScriptCtime: {"script_ctime", TypeTimestamp, exeKinds, "Script file inode status-change time (ctime) at the exec."},
+	ColScriptMtime: {"script_mtime", TypeTimestamp, exeKinds, "Script file modification time (mtime) at the exec."},
+	ColScriptSize:  {"script_size", arrow.PrimitiveTypes.Int64, exeKinds, "Size of the script file in bytes at the exec."},
 }
 
 // Column UID and GID also carry the account id on user and group rows.

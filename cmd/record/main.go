@@ -313,6 +313,9 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 		defer cancel()
 	}
 
+	if err := tracer.ScriptsUnidentified(); err != nil {
+		fmt.Fprintf(stderr, "rewind-record: #! scripts are recorded by path only, without their file's identity or hash: %v\n", err)
+	}
 	if skipped := tracer.Skipped(); len(skipped) > 0 {
 		fmt.Fprintf(stderr, "rewind-record: this kernel has no tracepoint for %s; not recorded\n", strings.Join(skipped, ", "))
 	}

@@ -325,6 +325,18 @@ func value(ev *format.Event, id format.ColumnID) any {
 		return str(ev.GroupName)
 	case format.ColTruncated:
 		return ev.Truncated
+	case format.ColScriptPath:
+		return str(ev.ScriptPath)
+	case format.ColScriptDev:
+		return ev.ScriptDev
+	case format.ColScriptIno:
+		return ev.ScriptIno
+	case format.ColScriptCtime:
+		return ts(ev.ScriptCtime)
+	case format.ColScriptMtime:
+		return ts(ev.ScriptMtime)
+	case format.ColScriptSize:
+		return ev.ScriptSize
 	}
 	panic(fmt.Sprintf("statetest: column %d has no value mapping", id))
 }
