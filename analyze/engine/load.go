@@ -223,7 +223,7 @@ func (r *Ruleset) compileOutputFields(cat cond.Catalog) error {
 // condition or output) on an evt.type the recorder writes whose rows do
 // not carry their descriptor's path or addresses.
 // hashFields are the fields that read the exe_hash join table.
-var hashFields = []string{"proc.exe.sha256", "proc.exe.hash_source", "proc.exe.hash_error"}
+var hashFields = []string{"proc.exe.sha256", "proc.exe.hash_source", "proc.exe.hash_error", "proc.exe.script.sha256"}
 
 // readsAnyField reports whether a condition or output of p names one of
 // the fields, alone or inside a transformer.

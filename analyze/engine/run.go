@@ -73,6 +73,7 @@ var unreadColumns = []format.ColumnID{
 	format.ColState, format.ColTargetPathRaw, format.ColDropsPerCPU, format.ColDropsUser,
 	format.ColEventsPerKind, format.ColRingUsedBytes, format.ColRingSizeBytes,
 	format.ColRecorderCPUNs, format.ColRecorderRSSBytes,
+	format.ColScriptPath, // proc.exe.script is the path as the exec named it
 }
 
 // optionalColumns are read only by the fields named beside them (by the
@@ -100,6 +101,11 @@ var optionalColumns = []struct {
 	{format.ColCPU, []string{"evt.cpu"}},
 	{format.ColTruncated, []string{"evt.is_truncated"}},
 	{format.ColInterpreter, []string{"proc.exe.script"}},
+	{format.ColScriptDev, []string{"proc.exe.script.sha256"}},
+	{format.ColScriptIno, []string{"proc.exe.script.sha256"}},
+	{format.ColScriptCtime, []string{"proc.exe.script.sha256"}},
+	{format.ColScriptMtime, []string{"proc.exe.script.sha256"}},
+	{format.ColScriptSize, []string{"proc.exe.script.sha256"}},
 	{format.ColFilename, []string{"proc.exe.filename"}},
 	{format.ColDev, []string{"fd.dev"}},
 	{format.ColIno, []string{"fd.ino"}},

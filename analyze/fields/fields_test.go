@@ -33,7 +33,13 @@ func scene() []format.Event {
 	exec.Argv, exec.Cwd, exec.Env = []string{"./payload", "-x", "y"}, "/tmp", []string{"LD_PRELOAD=/tmp/evil.so"}
 	exec.ExeIno, exec.ExeDev, exec.ExeCtime, exec.ExeMtime, exec.ExeSize = 77, 8, 100*sec, 99*sec, 10
 	exec.ExeUpperLayer, exec.ExeWritable, exec.TTY, exec.Sid = true, true, 34816, 500
+	// the payload is a #! script: its file's identity, and a hash row for
+	// it and one for another version of the same inode (another ctime)
+	exec.Interpreter, exec.ScriptPath = "/tmp/payload", "/tmp/payload"
+	exec.ScriptDev, exec.ScriptIno, exec.ScriptCtime, exec.ScriptMtime, exec.ScriptSize = 8, 78, 101*sec, 98*sec, 42
 	hash := format.Event{Ts: 102 * sec, Kind: format.KindExeHash, ExeDev: 8, ExeIno: 77, ExeCtime: 100 * sec, ExeMtime: 99 * sec, ExeSize: 10, Sha256: "beef", HashSource: "proc_exe"}
+	scriptHash := format.Event{Ts: 102 * sec, Kind: format.KindExeHash, ExeDev: 8, ExeIno: 78, ExeCtime: 101 * sec, ExeMtime: 98 * sec, ExeSize: 42, Sha256: "cafe", HashSource: "path"}
+	staleHash := format.Event{Ts: 102 * sec, Kind: format.KindExeHash, ExeDev: 8, ExeIno: 78, ExeCtime: 97 * sec, ExeMtime: 98 * sec, ExeSize: 42, Sha256: "dead", HashSource: "path"}
 	open := common(103*sec, format.KindOpen, "openat")
 	open.Path, open.PathRaw, open.Flags, open.Ret, open.Fd, open.Mode = "/etc/shadow", "../etc/shadow", 0o1|0o100|0o1000|0o2000000, 3, 3, 0o755
 	failed := common(104*sec, format.KindOpen, "openat")
@@ -47,7 +53,7 @@ func scene() []format.Event {
 	return []format.Event{
 		kf(1, 0, "systemd", "/sbin/init", "/sbin/init"), kf(500, 1, "sshd", "/usr/sbin/sshd", "sshd"), kf(600, 500, "bash", "/bin/bash", "-bash"),
 		{Ts: 100 * sec, Kind: format.KindUser, UID: 1000, UserName: "alice", UserHome: "/home/alice"},
-		fork, exec, hash, open, failed, conn, ptrace, link,
+		fork, exec, staleHash, hash, scriptHash, open, failed, conn, ptrace, link,
 	}
 }
 
@@ -165,6 +171,9 @@ func TestFieldValuesFollowTheProcessTable(t *testing.T) {
 		{"memfd flag", "proc.is_exe_from_memfd", "", false, "openat", "false"},
 		{"keyframe processes have no exec flags but a known identity", "proc.is_exe_upper_layer", "", false, "ptrace", "true"},
 		{"hash joined by identity", "proc.exe.sha256", "", false, "openat", "beef"},
+		{"the script's hash joined by the script file's identity", "proc.exe.script.sha256", "", false, "openat", "cafe"},
+		{"the script path as the exec named it", "proc.exe.script", "", false, "openat", "/tmp/payload"},
+		{"no script hash for a process that ran none", "proc.exe.script.sha256", "", false, "clone", "<NA>"},
 		{"duration since the fork", "proc.duration", "", false, "openat", "2000000000"},
 		{"container id is cut to 12", "container.id", "", false, "openat", "0123456789ab"},
 		{"container start is the pid namespace start", "container.start_ts", "", false, "openat", "90000000000"},

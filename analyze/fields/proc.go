@@ -440,6 +440,11 @@ func procFields() []*Field {
 			procInt(func(p *state.Process) (int64, bool) { return int64(p.Exe.UID), p.Exe.Known }))),
 		ours(strF("proc.exe.script", kAny, "Path of the script when the exec ran a #! script (proc.exepath is then the interpreter).",
 			procStr(func(p *state.Process) (string, bool) { return p.Interpreter, p.Interpreter != "" }))),
+		ours(strF("proc.exe.script.sha256", kAny, "Lower-case hex sha256 of the #! script the exec ran, joined from the exe_hash rows by the script file's identity (dev, inode, ctime, mtime, size) as the kernel reported it at the exec; missing when the exec ran no script, before the hash row, when hashing failed (a script deleted before it was hashed), or in recordings older than schema version 3.",
+			func(e *Event) (string, bool) {
+				h, ok := e.Table.ScriptHash(e.Process())
+				return h.Sha256, ok && h.Sha256 != ""
+			})),
 		ours(strF("proc.cgroup", kAny, "Cgroup v2 path of the process, as of its last exec or keyframe.",
 			procStr(func(p *state.Process) (string, bool) { return p.CgroupPath, p.CgroupPath != "" }))),
 		ours(strF("proc.state_source", kAny, "How the replay learned the process: keyframe, fork, exec, or event (first met as the actor of an event, so lineage and exe details may be missing).",

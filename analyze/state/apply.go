@@ -89,6 +89,14 @@ func (t *Table) fillImage(p *Process, r *Rows, i int) {
 	p.Env = r.Strings(format.ColEnv, i, nil)
 	p.Cwd = cloneCol(r, format.ColCwd, i)
 	p.Interpreter = cloneCol(r, format.ColInterpreter, i)
+	p.Script = ExeKey{}
+	if ino, ok := r.Uint(format.ColScriptIno, i); ok {
+		p.Script.Ino = ino
+		p.Script.Dev, _ = r.Uint(format.ColScriptDev, i)
+		p.Script.Ctime, _ = r.Int(format.ColScriptCtime, i)
+		p.Script.Mtime, _ = r.Int(format.ColScriptMtime, i)
+		p.Script.Size, _ = r.Int(format.ColScriptSize, i)
+	}
 	p.CgroupPath = cloneCol(r, format.ColCgroupPath, i)
 	p.ContainerRuntime = cloneCol(r, format.ColContainerRuntime, i)
 	if v, ok := r.Uint(format.ColTTY, i); ok {

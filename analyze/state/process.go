@@ -52,6 +52,9 @@ type Process struct {
 	TTY         uint32
 	Exe         Exe
 	Interpreter string
+	// Script is the identity of the #! script file the last exec ran
+	// (Interpreter is its path as the exec named it); zero when none.
+	Script ExeKey
 
 	CapEffective, CapPermitted, CapInheritable uint64
 	CapsKnown                                  bool

@@ -187,6 +187,16 @@ func (t *Table) Hash(p *Process) (Hash, bool) {
 	return h, ok
 }
 
+// ScriptHash returns the exe_hash result for the identity of the #!
+// script p's last exec ran, if p ran one and its hash row has been seen.
+func (t *Table) ScriptHash(p *Process) (Hash, bool) {
+	if p == nil || p.Script.Ino == 0 {
+		return Hash{}, false
+	}
+	h, ok := t.hashes[p.Script]
+	return h, ok
+}
+
 // Apply updates the table with row i, whose kind the caller read. It
 // returns the process the row is about (its actor) as of the row's time
 // when it had to find it: after an exec the new image; on an exit row
