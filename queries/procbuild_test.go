@@ -454,3 +454,35 @@ func TestPidTableFindsEveryPid(t *testing.T) {
 		})
 	}
 }
+
+// TestExecsJoinTheScriptHash checks execs.script_sha256: the hash row of
+// the #! script's own identity, not the interpreter's, and none for a
+// hash row of another version of the script (its ctime differs) or for
+// an exec that ran no script.
+func TestExecsJoinTheScriptHash(t *testing.T) {
+	_, r := scriptedRunner(t, func(g *sampleGen) {
+		g.at(1)
+		g.fork(1, 300)
+		g.at(2)
+		g.exec(300, "/bin/sh", 77, -1000, "/bin/sh", "/tmp/job.sh")
+		// a second exec of the same interpreter, this time for a script
+		g.at(3)
+		ex := g.event(format.KindExec, "execve", 300)
+		imageEvent(ex, g.proc(300))
+		ex.Filename, ex.Interpreter, ex.ScriptPath = "/tmp/job.sh", "/tmp/job.sh", "/tmp/job.sh"
+		ex.ScriptDev, ex.ScriptIno, ex.ScriptCtime, ex.ScriptMtime, ex.ScriptSize = 0x803, 900, sampleT0-5e9, sampleT0-6e9, 42
+		g.add(ex)
+		for _, h := range []struct {
+			ctime int64
+			sum   string
+		}{{sampleT0 - 5e9, "cafe"}, {sampleT0 - 7e9, "dead"}} {
+			g.add(&format.Event{Ts: g.now, Kind: format.KindExeHash, ExeDev: 0x803, ExeIno: 900, ExeCtime: h.ctime,
+				ExeMtime: sampleT0 - 6e9, ExeSize: 42, Sha256: h.sum, HashSource: "path"})
+		}
+	})
+	got := queryText(t, r, "SELECT filename, script_sha256, sha256 = script_sha256 AS same FROM execs WHERE pid = 300 ORDER BY ts")
+	want := "filename,script_sha256,same\n/bin/sh,,\n/tmp/job.sh,cafe,false\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}

@@ -52,7 +52,8 @@ func tableStatements() []string { return statements("tables.sql") }
 func finishStatements() []string { return statements("finish.sql") }
 
 // execsSQL selects every column an exec row fills (from format.Columns)
-// and adds the process instance, the hash and the user names.
+// and adds the process instance, the hash of the executable and of the
+// #! script it ran (script_sha256), and the user names.
 func execsSQL() string {
 	cols := columnsFor(format.SetOf(format.KindExec))
 	sel := make([]string, 0, len(cols)+8)
@@ -64,7 +65,8 @@ func execsSQL() string {
 	}
 	return `CREATE OR REPLACE TEMP TABLE execs AS
 SELECT l.pid || ':' || g.gen AS proc_id, ` + strings.Join(sel, ", ") + `,
-       h.sha256, h.hash_source, h.hash_error, u.user_name, eu.user_name AS euser_name
+       h.sha256, h.hash_source, h.hash_error, sh.sha256 AS script_sha256,
+       u.user_name, eu.user_name AS euser_name
 FROM _exec_gen g
 JOIN _life l ON l.rowid = g.rid
 LEFT JOIN hashes h
@@ -72,6 +74,10 @@ LEFT JOIN hashes h
       AND h.exe_ctime IS NOT DISTINCT FROM l.exe_ctime
       AND h.exe_mtime IS NOT DISTINCT FROM l.exe_mtime
       AND h.exe_size IS NOT DISTINCT FROM l.exe_size
+LEFT JOIN hashes sh
+       ON sh.exe_dev = l.script_dev AND sh.exe_ino = l.script_ino
+      AND sh.exe_ctime = l.script_ctime AND sh.exe_mtime = l.script_mtime
+      AND sh.exe_size = l.script_size
 LEFT JOIN users u ON u.uid = l.uid
 LEFT JOIN users eu ON eu.uid = l.euid
 ORDER BY l.t`
