@@ -105,7 +105,7 @@ func Load(opts Options) (*Tracer, error) {
 		return nil, err
 	}
 	t := &Tracer{dispatch: opts.Dispatch}
-	if fput, err := kernelSymbol(kallsymsPath, "____fput"); err != nil {
+	if fput, err := fputAddress(); err != nil {
 		t.noScript = err
 	} else if err := spec.Variables[rewindVarFputFn].Set(fput); err != nil {
 		return nil, fmt.Errorf("bpf: set fput_fn: %w", err)
@@ -345,6 +345,10 @@ func (t *Tracer) ScriptsUnidentified() error { return t.noScript }
 
 // kallsymsPath is where kernelSymbol looks; a variable for tests.
 var kallsymsPath = "/proc/kallsyms"
+
+// fputAddress is ____fput's address, read from kallsyms once per process
+// (a scan of some 200k lines; kernel text does not move while it runs).
+var fputAddress = sync.OnceValues(func() (uint64, error) { return kernelSymbol(kallsymsPath, "____fput") })
 
 // kernelSymbol returns the address of a kernel text symbol from a
 // kallsyms file. Addresses show as 0 to readers the kernel hides them

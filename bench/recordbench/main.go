@@ -232,20 +232,31 @@ func (p *pairs) add(base, rec storm.Result) {
 // (its recorder storm against its own baseline) and the CPU time the
 // recorder added to each operation, as median and range over rounds.
 func (p *pairs) report(name, unit string, target float64) {
-	var baseRate, recRate, slow, baseCPU, recCPU, addCPU, ops []float64
+	var baseRate, recRate, baseCPU, recCPU, ops []float64
 	for i := range p.base {
 		b, r := p.base[i], p.rec[i]
 		baseRate, recRate = append(baseRate, b.PerSec), append(recRate, r.PerSec)
-		slow = append(slow, 100*(1-r.PerSec/b.PerSec))
-		bc, rc := float64(b.CPUPerOp().Nanoseconds()), float64(r.CPUPerOp().Nanoseconds())
-		baseCPU, recCPU, addCPU = append(baseCPU, bc), append(recCPU, rc), append(addCPU, rc-bc)
+		baseCPU = append(baseCPU, float64(b.CPUPerOp().Nanoseconds()))
+		recCPU = append(recCPU, float64(r.CPUPerOp().Nanoseconds()))
 		ops = append(ops, float64(b.Ops), float64(r.Ops))
 	}
+	slow, addCPU := p.costs()
 	fmt.Printf("  %s storm  baseline %s/s  with recorder %s/s  (%.0f to %.0f %ss per storm)\n",
 		name, spread(baseRate, "%.0f"), spread(recRate, "%.0f"), slices.Min(ops), slices.Max(ops), name)
 	fmt.Printf("  %s storm  slowdown %s%%  (target <= %.0f%%)\n", name, spread(slow, "%.1f"), target)
 	fmt.Printf("  %s storm  CPU per %s: baseline %s ns, with recorder %s ns, added %s ns\n",
 		name, unit, spread(baseCPU, "%.0f"), spread(recCPU, "%.0f"), spread(addCPU, "%.0f"))
+}
+
+// costs returns each round's slowdown in percent and the CPU time per
+// operation the second storm added to its baseline, in ns.
+func (p *pairs) costs() (slowdown, addedCPU []float64) {
+	for i := range p.base {
+		b, r := p.base[i], p.rec[i]
+		slowdown = append(slowdown, 100*(1-r.PerSec/b.PerSec))
+		addedCPU = append(addedCPU, float64(r.CPUPerOp().Nanoseconds()-b.CPUPerOp().Nanoseconds()))
+	}
+	return slowdown, addedCPU
 }
 
 func loadAverage() string {
@@ -382,12 +393,7 @@ func floorCost(o options, target string) error {
 	}
 	fmt.Printf("  floor of recording each openat on this host (%d alternating rounds, each against its own baseline):\n", o.rounds)
 	for i, p := range progs {
-		var slow, added []float64
-		for j := range floors[i].base {
-			b, w := floors[i].base[j], floors[i].rec[j]
-			slow = append(slow, 100*(1-w.PerSec/b.PerSec))
-			added = append(added, float64(w.CPUPerOp().Nanoseconds()-b.CPUPerOp().Nanoseconds()))
-		}
+		slow, added := floors[i].costs()
 		fmt.Printf("    %-14s slowdown %s%%, CPU per open +%s ns\n", p.String()+":", spread(slow, "%.1f"), spread(added, "%.0f"))
 	}
 	return nil
