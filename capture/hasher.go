@@ -9,7 +9,9 @@ import (
 	"io/fs"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +50,7 @@ func (want ExeIdentity) mismatch(have ExeIdentity) string {
 const (
 	HashFromProcExe = "proc_exe" // through /proc/PID/exe, pinned at exec
 	HashFromPath    = "path"     // through the path, identity checked
+	HashFromProcFd  = "proc_fd"  // a #! script through the descriptor its interpreter holds (/proc/PID/fd)
 	HashFromCache   = "cache"    // hashed earlier under the same identity
 	HashGone        = "gone"     // the process and the file were gone
 	HashChanged     = "changed"  // the file no longer has the identity that ran
@@ -115,6 +118,21 @@ type hashJob struct {
 	pid  int32
 	path string
 	exe  *os.File // /proc/PID/exe opened at submit; nil when that failed
+	// held is a #! script's file opened at submit, through its path when
+	// the file there had the whole identity, else through the descriptor
+	// its interpreter reads it from; heldSource says which.
+	held       *os.File
+	heldSource string
+	script     bool
+}
+
+// close releases the files the job pinned.
+func (j *hashJob) close() {
+	for _, f := range []*os.File{j.exe, j.held} {
+		if f != nil {
+			f.Close()
+		}
+	}
 }
 
 // NewHasher starts the workers.
@@ -166,6 +184,22 @@ const (
 // Submit asks for the hash of the executable that pid runs, which the
 // kernel reported at path with identity id. It never blocks.
 func (h *Hasher) Submit(pid int32, path string, id ExeIdentity) SubmitStatus {
+	return h.submit(hashJob{id: id, pid: pid, path: path})
+}
+
+// SubmitScript asks for the hash of the #! script (or binfmt_misc file)
+// that pid's exec ran through an interpreter, which the kernel reported
+// at path with identity id. No /proc/PID/exe shows that file, so it is
+// pinned here, before the script can delete or rewrite it: through its
+// path when the file there has the whole identity, else through the
+// descriptor the interpreter reads it from (a shell keeps its script
+// open while it runs). It never blocks.
+func (h *Hasher) SubmitScript(pid int32, path string, id ExeIdentity) SubmitStatus {
+	return h.submit(hashJob{id: id, pid: pid, path: path, script: true})
+}
+
+func (h *Hasher) submit(job hashJob) SubmitStatus {
+	id := job.id
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -183,10 +217,12 @@ func (h *Hasher) Submit(pid int32, path string, id ExeIdentity) SubmitStatus {
 	h.inflight[id] = struct{}{}
 	h.mu.Unlock()
 
-	job := hashJob{id: id, pid: pid, path: path}
-	if pid > 0 {
+	switch {
+	case job.script:
+		job.held, job.heldSource = h.pinScript(job.pid, job.path, id)
+	case job.pid > 0:
 		// Pin the file now: the process may be gone before a worker runs.
-		if f, err := os.Open(h.opts.ProcRoot + "/" + strconv.Itoa(int(pid)) + "/exe"); err == nil {
+		if f, err := openNonBlocking(h.opts.ProcRoot + "/" + strconv.Itoa(int(job.pid)) + "/exe"); err == nil {
 			job.exe = f
 		}
 	}
@@ -206,9 +242,7 @@ func (h *Hasher) Submit(pid int32, path string, id ExeIdentity) SubmitStatus {
 	if queued {
 		return SubmitQueued
 	}
-	if job.exe != nil {
-		job.exe.Close()
-	}
+	job.close()
 	if closed {
 		h.mu.Lock()
 		delete(h.inflight, id)
@@ -311,31 +345,37 @@ func tooLarge(size, max int64) string {
 // it is the identity that ran, else the path if it still is; otherwise
 // say why not.
 func (h *Hasher) hashJob(job hashJob, buf []byte) HashResult {
+	defer job.close()
 	if job.id.Size > h.opts.MaxSize {
-		if job.exe != nil {
-			job.exe.Close()
-		}
 		return HashResult{Source: HashFailed, Error: tooLarge(job.id.Size, h.opts.MaxSize)}
 	}
 	if job.exe != nil {
 		r, ok := h.hashFile(job.exe, job.id, HashFromProcExe, false, buf)
-		job.exe.Close()
 		if ok {
 			return r
 		}
 		// /proc/PID/exe showed another file: the pid exec'd again or was
 		// reused before we opened it. The path may still be right.
 	}
-	// Without a pid (a #! script, which no /proc/PID/exe shows), the path
-	// is the only way to the file.
-	gone := "process exited and "
-	if job.pid == 0 {
-		gone = ""
+	if job.held != nil {
+		// The whole identity was checked when the script was pinned;
+		// deleting or renaming it since changes its ctime, not its bytes,
+		// so from here on mtime and size guard the content, as for
+		// /proc/PID/exe.
+		return h.mustHash(job.held, job.id, job.heldSource, buf)
+	}
+	// Nothing pinned: the path is the last way to the file.
+	gone := ""
+	switch {
+	case job.script && job.pid > 0:
+		gone = "the interpreter held no descriptor of it and "
+	case job.pid > 0:
+		gone = "process exited and "
 	}
 	if job.path == "" {
 		return HashResult{Source: HashGone, Error: gone + "no path was reported"}
 	}
-	f, err := os.Open(job.path)
+	f, err := openNonBlocking(job.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return HashResult{Source: HashGone, Error: fmt.Sprintf("%s%s no longer exists", gone, job.path)}
 	}
@@ -397,4 +437,69 @@ func (h *Hasher) hashFile(f *os.File, want ExeIdentity, source string, withCtime
 	}
 	h.hashed.Add(1)
 	return HashResult{Sha256: hex.EncodeToString(sum.Sum(nil)), Source: source}, true
+}
+
+// mustHash is hashFile of a file already known to be the identity's
+// dev and ino.
+func (h *Hasher) mustHash(f *os.File, want ExeIdentity, source string, buf []byte) HashResult {
+	r, ok := h.hashFile(f, want, source, false, buf)
+	if !ok { // cannot happen short of a kernel reusing an open inode
+		r = HashResult{Source: HashChanged, Error: r.Error}
+	}
+	return r
+}
+
+// openNonBlocking opens path for reading without waiting: a path swapped
+// for a FIFO or a device after the exec must not stall the caller.
+func openNonBlocking(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
+}
+
+// maxScriptFds bounds the descriptors pinScript looks through.
+const maxScriptFds = 1024
+
+// pinScript opens the script file an exec ran, while its interpreter
+// still runs: through path when the regular file there has the whole
+// identity id, else through the descriptor of pid that holds a file with
+// id's dev and ino. It returns nil when neither is there (the script
+// already gone, or an interpreter that read it and closed it).
+func (h *Hasher) pinScript(pid int32, path string, id ExeIdentity) (*os.File, string) {
+	if path != "" {
+		if f, err := openNonBlocking(path); err == nil {
+			var st unix.Stat_t
+			if unix.Fstat(int(f.Fd()), &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && id.mismatch(identityOf(&st)) == "" {
+				return f, HashFromPath
+			}
+			f.Close()
+		}
+	}
+	if pid <= 0 {
+		return nil, ""
+	}
+	fdDir := h.opts.ProcRoot + "/" + strconv.Itoa(int(pid)) + "/fd"
+	d, err := os.Open(fdDir)
+	if err != nil {
+		return nil, ""
+	}
+	names, _ := d.Readdirnames(maxScriptFds)
+	d.Close()
+	// A shell reads its script from a high descriptor (bash 255, dash
+	// 10 and up): look from the highest down.
+	slices.SortFunc(names, func(a, b string) int {
+		if len(a) != len(b) {
+			return len(b) - len(a)
+		}
+		return strings.Compare(b, a)
+	})
+	for _, n := range names {
+		var st unix.Stat_t
+		p := fdDir + "/" + n
+		if unix.Stat(p, &st) != nil || st.Dev != id.Dev || st.Ino != id.Ino || st.Mode&unix.S_IFMT != unix.S_IFREG {
+			continue
+		}
+		if f, err := openNonBlocking(p); err == nil {
+			return f, HashFromProcFd
+		}
+	}
+	return nil, ""
 }

@@ -338,3 +338,106 @@ func TestHasherSubmitRacingClose(t *testing.T) {
 		h.Take(nil)
 	}
 }
+
+// TestHasherPinsScripts covers SubmitScript: a #! script is pinned at
+// submit through its path, or through the descriptor its interpreter
+// reads it from, so a script that deletes or rewrites itself after the
+// submit is still hashed as it ran, and one changed before it is not.
+func TestHasherPinsScripts(t *testing.T) {
+	const good = "#!/bin/sh\necho good\n"
+	tests := []struct {
+		name string
+		// before runs between exec and submit, after between submit and
+		// hashing; holder makes a process hold the script open.
+		before, after func(t *testing.T, path string)
+		holder        bool
+		source        string
+		errSubstr     string
+		hashed        bool
+	}{
+		{name: "a script in place is pinned through its path", source: HashFromPath, hashed: true},
+		{name: "a script deleted after the submit is hashed from the pin", after: remove, source: HashFromPath, hashed: true},
+		{name: "a script rewritten after the submit is not hashed", after: rewrite, source: HashChanged, errSubstr: "modified since exec"},
+		{name: "a deleted script its interpreter holds is hashed through the descriptor", before: remove, holder: true, source: HashFromProcFd, hashed: true},
+		{name: "a chmod'ed script its interpreter holds is hashed through the descriptor", before: chmod, holder: true, source: HashFromProcFd, hashed: true},
+		{name: "a held script rewritten before the submit is not hashed", before: rewrite, holder: true, source: HashChanged, errSubstr: "modified since exec"},
+		{name: "a deleted script nobody holds is gone", before: remove, source: HashGone, errSubstr: "no longer exists"},
+		{name: "a chmod'ed script nobody holds is not hashed", before: chmod, source: HashChanged, errSubstr: "modified since exec"},
+		{name: "a script swapped for a FIFO does not stall the hasher", before: func(t *testing.T, p string) {
+			remove(t, p)
+			if err := unix.Mkfifo(p, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, source: HashChanged}, // "another file", or "modified" when the FIFO got the freed inode number
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "script")
+			writeFile(t, path, good)
+			id := statIdentity(t, path)
+			want := sha256File(t, path)
+			var pid int32
+			if tt.holder {
+				f, err := os.Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cmd := exec.Command("sleep", "30")
+				cmd.ExtraFiles = []*os.File{f}
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				f.Close()
+				t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+				pid = int32(cmd.Process.Pid)
+			}
+			if tt.before != nil {
+				tt.before(t, path)
+			}
+			h := NewHasher(HasherOptions{Workers: 1})
+			defer h.Close()
+			hold := make(chan struct{})
+			h.beforeJob = func() { <-hold }
+			if st := h.SubmitScript(pid, path, id); st != SubmitQueued {
+				t.Fatalf("SubmitScript = %d, want queued", st)
+			}
+			if tt.after != nil {
+				tt.after(t, path)
+			}
+			close(hold)
+			r := waitResult(t, h)
+			if r.Source != tt.source || !strings.Contains(r.Error, tt.errSubstr) {
+				t.Fatalf("result %+v, want source %q and an error containing %q", r, tt.source, tt.errSubstr)
+			}
+			if tt.hashed && r.Sha256 != want || !tt.hashed && r.Sha256 != "" {
+				t.Fatalf("sha256 = %q, want %q (hashed %v)", r.Sha256, want, tt.hashed)
+			}
+		})
+	}
+}
+
+func remove(t *testing.T, p string) {
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rewrite changes the script's bytes in place (same inode, same size).
+func rewrite(t *testing.T, p string) {
+	time.Sleep(10 * time.Millisecond) // a later mtime on coarse clocks
+	f, err := os.OpenFile(p, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt([]byte("EVIL"), 15); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func chmod(t *testing.T, p string) {
+	time.Sleep(10 * time.Millisecond)
+	if err := os.Chmod(p, 0o700); err != nil {
+		t.Fatal(err)
+	}
+}

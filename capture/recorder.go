@@ -252,10 +252,9 @@ func (r *Recorder) readLoop() error {
 			// Pin the executable now, while the process most likely lives.
 			r.hasher.Submit(p.ev.Pid, p.ev.ExePath, identityOfExec(&p.ev))
 			if p.ev.ScriptIno != 0 {
-				// The script is closed by then (/proc/PID/exe is its
-				// interpreter): hashed through its path, when the file
-				// there still has the identity the kernel reported.
-				r.hasher.Submit(0, p.ev.ScriptPath, identityOfScript(&p.ev))
+				// /proc/PID/exe is the interpreter: the script is pinned
+				// through its path or the interpreter's descriptor.
+				r.hasher.SubmitScript(p.ev.Pid, p.ev.ScriptPath, identityOfScript(&p.ev))
 			}
 		}
 		if len(batch) == cap(batch) || !r.cfg.Source.Pending() {

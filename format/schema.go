@@ -325,7 +325,7 @@ var Columns = [NumColumns]Column{
 	ColProt:      {"prot", arrow.PrimitiveTypes.Uint32, SetOf(KindSecurity), "Memory protection (PROT_*) of mmap or mprotect."},
 
 	ColSha256:     {"sha256", arrow.BinaryTypes.String, SetOf(KindExeHash), "Lower-case hex sha256 of the executable; null when it could not be hashed."},
-	ColHashSource: {"hash_source", TypeDictString, SetOf(KindExeHash), "How the hash was obtained: proc_exe, path, cache; or why not: gone, changed, error."},
+	ColHashSource: {"hash_source", TypeDictString, SetOf(KindExeHash), "How the hash was obtained: proc_exe, path, proc_fd (a #! script through the descriptor its interpreter held; mtime and size checked, not ctime, which deleting the script changes), cache; or why not: gone, changed, error."},
 	ColHashError:  {"hash_error", arrow.BinaryTypes.String, SetOf(KindExeHash), "Why the executable could not be hashed, when it could not."},
 
 	ColDropsPerCPU:      {"drops_per_cpu", TypeUint64List, SetOf(KindHeartbeat), "Cumulative ring-buffer reserve failures per CPU, counted in the kernel."},

@@ -420,7 +420,7 @@ func procFields() []*Field {
 				h, ok := e.Table.Hash(e.Process())
 				return h.Sha256, ok && h.Sha256 != ""
 			})),
-		ours(strF("proc.exe.hash_source", kAny, "How the executable's hash was obtained (proc_exe, path, cache) or why it could not be (gone, changed, error).",
+		ours(strF("proc.exe.hash_source", kAny, "How the executable's hash was obtained (proc_exe, path, proc_fd, cache) or why it could not be (gone, changed, error).",
 			func(e *Event) (string, bool) {
 				h, ok := e.Table.Hash(e.Process())
 				return h.Source, ok && h.Source != ""
@@ -440,7 +440,7 @@ func procFields() []*Field {
 			procInt(func(p *state.Process) (int64, bool) { return int64(p.Exe.UID), p.Exe.Known }))),
 		ours(strF("proc.exe.script", kAny, "Path of the script when the exec ran a #! script (proc.exepath is then the interpreter).",
 			procStr(func(p *state.Process) (string, bool) { return p.Interpreter, p.Interpreter != "" }))),
-		ours(strF("proc.exe.script.sha256", kAny, "Lower-case hex sha256 of the #! script the exec ran, joined from the exe_hash rows by the script file's identity (dev, inode, ctime, mtime, size) as the kernel reported it at the exec; missing when the exec ran no script, before the hash row, when hashing failed (a script deleted before it was hashed), or in recordings older than schema version 3.",
+		ours(strF("proc.exe.script.sha256", kAny, "Lower-case hex sha256 of the #! script the exec ran, joined from the exe_hash rows by the script file's identity (dev, inode, ctime, mtime, size) as the kernel reported it at the exec; missing when the exec ran no script, before the hash row, when hashing failed (a script deleted or rewritten before the recorder pinned it, through its path or the descriptor its interpreter reads it from), or in recordings older than schema version 3.",
 			func(e *Event) (string, bool) {
 				h, ok := e.Table.ScriptHash(e.Process())
 				return h.Sha256, ok && h.Sha256 != ""

@@ -25,7 +25,7 @@ type User struct {
 // Hash is the result of hashing one executable identity.
 type Hash struct {
 	Sha256 string // "" when it could not be hashed
-	Source string // proc_exe, path, cache; or gone, changed, error
+	Source string // proc_exe, path, proc_fd, cache; or gone, changed, error
 	Error  string
 }
 
