@@ -455,8 +455,13 @@ func openNonBlocking(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
 }
 
-// maxScriptFds bounds the descriptors pinScript looks through.
-const maxScriptFds = 1024
+// pinScript lists at most maxScriptFds descriptors and stats at most
+// maxScriptStats of them, highest first: it runs on the event path, and
+// a process holding thousands of descriptors must not stall it.
+const (
+	maxScriptFds   = 1024
+	maxScriptStats = 64
+)
 
 // pinScript opens the script file an exec ran, while its interpreter
 // still runs: through path when the regular file there has the whole
@@ -491,6 +496,9 @@ func (h *Hasher) pinScript(pid int32, path string, id ExeIdentity) (*os.File, st
 		}
 		return strings.Compare(b, a)
 	})
+	if len(names) > maxScriptStats {
+		names = names[:maxScriptStats]
+	}
 	for _, n := range names {
 		var st unix.Stat_t
 		p := fdDir + "/" + n
