@@ -43,7 +43,12 @@ type WriterOptions struct {
 	// Keyframe is called at the start of every segment and appends the
 	// live process table (and user / group rows) through emit.
 	Keyframe func(emit func(*Event) error) error
-	Host     HostInfo
+	// OnBatch, when set, is called with every record batch once it is
+	// written, on the writer's goroutine; b is valid only during the
+	// call (its buffers are reused for the next batch). A recorder uses
+	// it to test rules on what it records (see Writer.Freeze).
+	OnBatch func(b *Batch)
+	Host    HostInfo
 	// Now is the wall clock, replaceable in tests.
 	Now func() time.Time
 }

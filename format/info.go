@@ -28,6 +28,7 @@ type Info struct {
 	Bytes           int64             `json:"bytes"` // segments and manifest on disk
 	BytesPerEvent   float64           `json:"bytes_per_event"`
 	Frozen          bool              `json:"frozen"`
+	FrozenBy        string            `json:"frozen_by,omitempty"`
 	HeadHash        string            `json:"head_hash"`
 	Warnings        []string          `json:"warnings"`
 }
@@ -46,6 +47,7 @@ func (r *Recording) Info() (*Info, error) {
 		RecorderVersion: m.RecorderVersion,
 		EventsByKind:    map[string]uint64{},
 		Frozen:          m.Frozen,
+		FrozenBy:        m.FrozenBy,
 		HeadHash:        m.HeaderHash,
 		Warnings:        append([]string{}, r.Warnings...),
 	}

@@ -34,6 +34,9 @@ type Manifest struct {
 	HeaderHash string `json:"header_hash"`
 	// Frozen is true while retention is suspended.
 	Frozen bool `json:"frozen"`
+	// FrozenBy says what froze it, when the recorder was told (a rule
+	// that fired, a signal).
+	FrozenBy string `json:"frozen_by,omitempty"`
 	// Open names the segment being written, which is not yet listed in
 	// Segments (it is added, sealed, on rotation).
 	Open     string         `json:"open,omitempty"`

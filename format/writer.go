@@ -48,6 +48,8 @@ type Writer struct {
 	mem      memory.Allocator
 	manifest *Manifest
 	frozen   atomic.Bool
+	frozenBy atomic.Pointer[string]
+	hook     Batch // the batch OnBatch is given
 	err      error // sticky: after a write error the writer refuses more
 	closed   bool
 
@@ -158,7 +160,7 @@ func (w *Writer) openSegment(seq int) error {
 	name := SegmentName(seq)
 	w.manifest.Open = name
 	w.prune()
-	w.manifest.Frozen = w.frozen.Load()
+	w.recordFreeze()
 	if err := writeManifest(w.opts.Dir, w.manifest); err != nil {
 		return w.fail(err)
 	}
@@ -301,6 +303,12 @@ func (w *Writer) Flush() error {
 	}
 	rec := array.NewRecordBatch(currentSchema(), arrs, int64(w.rows))
 	err := w.seg.writeBatch(rec)
+	if err == nil && w.opts.OnBatch != nil {
+		if err = w.hook.reset(w.segEntry.File, w.segEntry.Batches, rec); err == nil {
+			w.opts.OnBatch(&w.hook)
+		}
+		w.hook = Batch{kindByIdx: w.hook.kindByIdx[:0]} // no reference to the reused buffers
+	}
 	rec.Release()
 	for i, a := range arrs {
 		a.Release()
@@ -399,7 +407,20 @@ func (w *Writer) prune() {
 
 // SetFrozen stops (true) or resumes (false) retention pruning. It takes
 // effect at the next rotation and is recorded in the manifest then.
-func (w *Writer) SetFrozen(frozen bool) { w.frozen.Store(frozen) }
+func (w *Writer) SetFrozen(frozen bool) {
+	if !frozen {
+		w.frozenBy.Store(nil)
+	}
+	w.frozen.Store(frozen)
+}
+
+// Freeze stops retention pruning like SetFrozen(true) and records why in
+// the manifest (frozen_by); the first reason given is kept. Any
+// goroutine may call it.
+func (w *Writer) Freeze(reason string) {
+	w.frozenBy.CompareAndSwap(nil, &reason)
+	w.frozen.Store(true)
+}
 
 // Close flushes, finishes the segment and rewrites the manifest.
 func (w *Writer) Close() error {
@@ -417,11 +438,20 @@ func (w *Writer) Close() error {
 	if err := w.sealSegment(); err != nil {
 		return err
 	}
-	w.manifest.Frozen = w.frozen.Load()
+	w.recordFreeze()
 	if err := writeManifest(w.opts.Dir, w.manifest); err != nil {
 		return w.fail(err)
 	}
 	return nil
+}
+
+// recordFreeze copies the freeze state into the manifest.
+func (w *Writer) recordFreeze() {
+	w.manifest.Frozen = w.frozen.Load()
+	w.manifest.FrozenBy = ""
+	if r := w.frozenBy.Load(); r != nil && w.manifest.Frozen {
+		w.manifest.FrozenBy = *r
+	}
 }
 
 func (w *Writer) releaseDicts() {

@@ -340,3 +340,91 @@ func TestBatchesAreBoundedByRowsAndTime(t *testing.T) {
 		})
 	}
 }
+
+// TestOnBatchSeesEveryBatchOnce checks the OnBatch hook: it gets every
+// batch once, after it is written, named as the reader names it, with
+// the rows in the order they were appended.
+func TestOnBatchSeesEveryBatchOnce(t *testing.T) {
+	type seen struct {
+		segment string
+		index   int
+		ts      []int64
+	}
+	var hooked []seen
+	dir := filepath.Join(t.TempDir(), "rec")
+	w, err := Create(WriterOptions{Dir: dir, SegmentMaxBytes: 20 << 10, BatchRows: 50, OnBatch: func(b *Batch) {
+		s := seen{segment: b.Segment, index: b.Index}
+		for i := 0; i < b.Len(); i++ {
+			s.ts = append(s.ts, b.Ts(i))
+		}
+		hooked = append(hooked, s)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rows = 2000
+	for i := 0; i < rows; i++ {
+		if err := w.Append(fullEvent(KindOpen, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var read []seen
+	if err := rec.Scan(ScanOptions{}, func(b *Batch) error {
+		s := seen{segment: b.Segment, index: b.Index}
+		for i := 0; i < b.Len(); i++ {
+			s.ts = append(s.ts, b.Ts(i))
+		}
+		read = append(read, s)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Manifest.Segments) < 2 {
+		t.Fatalf("%d segments: the test needs a rotation", len(rec.Manifest.Segments))
+	}
+	if !reflect.DeepEqual(hooked, read) {
+		t.Fatalf("OnBatch saw %d batches, the reader reads %d, or they differ", len(hooked), len(read))
+	}
+}
+
+func TestFreezeRecordsItsReason(t *testing.T) {
+	tests := []struct {
+		name     string
+		act      func(w *Writer)
+		frozen   bool
+		frozenBy string
+	}{
+		{"the first reason is kept", func(w *Writer) { w.Freeze("rule A"); w.Freeze("rule B") }, true, "rule A"},
+		{"SetFrozen freezes without a reason", func(w *Writer) { w.SetFrozen(true) }, true, ""},
+		{"unfreezing drops the reason", func(w *Writer) { w.Freeze("rule A"); w.SetFrozen(false) }, false, ""},
+		{"never frozen", func(*Writer) {}, false, ""},
+		{"a freeze after an unfreeze records its own reason", func(w *Writer) { w.Freeze("rule A"); w.SetFrozen(false); w.Freeze("rule B") }, true, "rule B"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "rec")
+			w, err := Create(WriterOptions{Dir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.act(w)
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			m, err := ReadManifest(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Frozen != tt.frozen || m.FrozenBy != tt.frozenBy {
+				t.Errorf("manifest frozen %v by %q, want %v by %q", m.Frozen, m.FrozenBy, tt.frozen, tt.frozenBy)
+			}
+		})
+	}
+}

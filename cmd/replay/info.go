@@ -78,11 +78,18 @@ func infoRows(in *format.Info) [][]string {
 		[]string{"drops", fmt.Sprintf("%d (kernel %d, user %d)", in.KernelDrops+in.UserDrops, in.KernelDrops, in.UserDrops)},
 		[]string{"bytes", strconv.FormatInt(in.Bytes, 10)},
 		[]string{"bytes/event", strconv.FormatFloat(in.BytesPerEvent, 'f', 2, 64)},
-		[]string{"frozen", strconv.FormatBool(in.Frozen)},
+		[]string{"frozen", frozenText(in)},
 		[]string{"head hash", in.HeadHash},
 	)
 	for _, w := range in.Warnings {
 		rows = append(rows, []string{"warning", w})
 	}
 	return rows
+}
+
+func frozenText(in *format.Info) string {
+	if in.Frozen && in.FrozenBy != "" {
+		return "true, by " + in.FrozenBy
+	}
+	return strconv.FormatBool(in.Frozen)
 }
