@@ -66,6 +66,7 @@ type options struct {
 	memoryLimit  byteSize
 	cpuProfile   string
 	memProfile   string
+	freezeOn     []string
 }
 
 func newRootCmd(stderr io.Writer) *cobra.Command {
@@ -85,13 +86,17 @@ func newRootCmd(stderr io.Writer) *cobra.Command {
 			"and a heartbeat per second into zstd-compressed Arrow segments in DIR.\n\n" +
 			"It stops on SIGINT or SIGTERM (flushing and closing the recording) or after\n" +
 			"--duration. SIGUSR1 freezes retention: no segment is pruned from then on, so\n" +
-			"the window before an incident survives. Needs root and a kernel with BTF.",
+			"the window before an incident survives; with --freeze-on, so does the first\n" +
+			"alert of those rules, tested on every batch as it is written (the manifest\n" +
+			"says which rule froze it). Needs root and a kernel with BTF.",
 		Example: "  # record until Ctrl-C\n" +
 			"  rewind-record -o /var/lib/rewind/rec\n\n" +
 			"  # flight recorder: keep the last 2 GiB, at most a day, segments of 64 MiB\n" +
 			"  rewind-record -o rec --max-size 2GiB --max-age 24h --segment-size 64MiB\n\n" +
 			"  # a 30 s capture of process and network events, hiding passwords in argv\n" +
-			"  rewind-record -o rec --duration 30s --events exec,fork,exit,net --redact '--password=\\S+'",
+			"  rewind-record -o rec --duration 30s --events exec,fork,exit,net --redact '--password=\\S+'\n\n" +
+			"  # keep the last 2 GiB until a rule fires, then keep everything from then on\n" +
+			"  rewind-record -o rec --max-size 2GiB --freeze-on samples/rules/rewind_rules.yaml",
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -116,6 +121,7 @@ func newRootCmd(stderr io.Writer) *cobra.Command {
 	f.Var(&o.memoryLimit, "memory-limit", "soft limit of the Go heap (the GC works harder near it; 0: no limit)")
 	f.IntVar(&o.queueBatches, "queue-batches", 16, "batches of 256 events buffered between the ring reader and the writer (about 240 KiB each when full)")
 	f.StringVar(&o.dispatch, "dispatch", "default", "how syscalls are hooked: default, raw (one program on every syscall) or per-syscall (tracepoints of the recorded calls)")
+	f.StringArrayVar(&o.freezeOn, "freeze-on", nil, "rules file (Falco format) tested on what is recorded: the first alert freezes retention, as SIGUSR1 does; repeatable")
 	f.StringVar(&o.cpuProfile, "cpu-profile", "", "write a Go CPU profile of the recording to this file")
 	f.StringVar(&o.memProfile, "mem-profile", "", "write a Go heap profile at exit to this file")
 	_ = f.MarkHidden("cpu-profile")
@@ -216,6 +222,7 @@ func (o *options) config() map[string]string {
 		"hash_max_size": o.hashMaxSize.String(),
 		"dispatch":      o.dispatch,
 		"memory_limit":  o.memoryLimit.String(),
+		"freeze_on":     strings.Join(o.freezeOn, ","),
 	}
 }
 
@@ -223,6 +230,14 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 	kinds, redact, err := o.validate()
 	if err != nil {
 		return withCode(exitInvalid, err)
+	}
+	var freezer *freezeRules
+	if len(o.freezeOn) > 0 {
+		// Before anything is loaded: a bad rules file is a usage error.
+		hostname, _ := os.Hostname()
+		if freezer, err = loadFreezeRules(o.freezeOn, hostname, stderr); err != nil {
+			return withCode(exitInvalid, err)
+		}
 	}
 	// Signals are taken from the start: loading the programs takes
 	// seconds, and SIGUSR1's default action would kill the process.
@@ -245,7 +260,7 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 		for range freeze {
 			frozenEarly.Store(true)
 			if rec := recorder.Load(); rec != nil {
-				rec.Writer().SetFrozen(true)
+				rec.Writer().Freeze("SIGUSR1")
 			}
 			fmt.Fprintln(stderr, "rewind-record: retention frozen (SIGUSR1): no segment will be pruned from now on")
 		}
@@ -280,8 +295,18 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 		return nil
 	}
 	kernel := capture.NewBPF(tracer, reader)
+	var onBatch func(*format.Batch)
+	if freezer != nil {
+		freezer.freeze = func(reason string) {
+			if rec := recorder.Load(); rec != nil {
+				rec.Writer().Freeze(reason)
+			}
+		}
+		onBatch = freezer.batch
+	}
 	rec, err := capture.NewRecorder(capture.Config{
 		Writer: format.WriterOptions{
+			OnBatch:         onBatch,
 			Dir:             o.dir,
 			SegmentMaxBytes: int64(o.segmentSize),
 			SegmentMaxAge:   o.segmentAge,
@@ -305,7 +330,7 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 
 	recorder.Store(rec)
 	if frozenEarly.Load() {
-		rec.Writer().SetFrozen(true)
+		rec.Writer().Freeze("SIGUSR1")
 	}
 	if o.duration > 0 {
 		var cancel context.CancelFunc
@@ -331,6 +356,9 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "rewind-record:", err)
 	}
 	printStats(stderr, rec, tracer, time.Since(start))
+	if freezer != nil {
+		freezer.report(stderr)
+	}
 	if runErr != nil {
 		return withCode(exitError, runErr)
 	}

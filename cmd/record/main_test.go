@@ -13,6 +13,10 @@ func TestInvalidInvocationsExitWithUsageCode(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(used, "manifest.json"), []byte("{}"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	badRules := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(badRules, []byte("- rule: r\n  desc: d\n  condition: evt.type = open and (\n  output: o\n  priority: INFO\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		args    []string
@@ -31,6 +35,8 @@ func TestInvalidInvocationsExitWithUsageCode(t *testing.T) {
 		{"a directory that holds a recording", []string{"-o", used}, "already holds a recording; choose a new directory"},
 		{"an unknown dispatch", []string{"-o", "x", "--dispatch", "fast"}, `--dispatch "fast": want default, raw or per-syscall`},
 		{"a negative duration", []string{"-o", "x", "--duration", "-1s"}, "durations must be positive"},
+		{"a malformed freeze rule names its file and line", []string{"-o", "x", "--freeze-on", badRules}, badRules + ":3:"},
+		{"a missing freeze rules file", []string{"-o", "x", "--freeze-on", "/nonexistent/rules.yaml"}, "/nonexistent/rules.yaml"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,7 +60,7 @@ func TestHelpShowsAnExample(t *testing.T) {
 	if err := root.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"rewind-record -o rec --max-size 2GiB", "--redact", "SIGUSR1"} {
+	for _, want := range []string{"rewind-record -o rec --max-size 2GiB", "--redact", "SIGUSR1", "--freeze-on samples/rules/rewind_rules.yaml"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("help lacks %q", want)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -156,8 +157,8 @@ func TestSIGUSR1FreezesAndSIGINTClosesCleanly(t *testing.T) {
 	if len(rec.Warnings) > 0 {
 		t.Errorf("a cleanly closed recording has warnings: %v", rec.Warnings)
 	}
-	if !rec.Manifest.Frozen {
-		t.Error("the manifest does not record the freeze")
+	if !rec.Manifest.Frozen || rec.Manifest.FrozenBy != "SIGUSR1" {
+		t.Errorf("the manifest records frozen %v by %q, want true by SIGUSR1", rec.Manifest.Frozen, rec.Manifest.FrozenBy)
 	}
 	n := countKinds(t, rec)
 	if n[format.KindExec] == 0 || n[format.KindKeyframe] == 0 || n[format.KindHeartbeat] == 0 {
@@ -196,5 +197,73 @@ func TestKillNineLeavesAReadableRecording(t *testing.T) {
 	n := countKinds(t, rec)
 	if n[format.KindKeyframe] == 0 || n[format.KindHeartbeat] == 0 || n[format.KindExec] == 0 {
 		t.Errorf("rows per kind after kill -9: %v; want keyframe, heartbeat and exec rows", n)
+	}
+}
+
+// TestFreezeOnARuleFreezesWhileRecording runs the recorder with a
+// --freeze-on rule on the exec of a program named for this test: the
+// recorder must say, while it runs, that the rule fired and froze
+// retention, and the manifest must name the rule; a rule that never
+// matches must not fire.
+func TestFreezeOnARuleFreezesWhileRecording(t *testing.T) {
+	requireRoot(t)
+	tmp := t.TempDir()
+	marker := fmt.Sprintf("rwfrz-%d", os.Getpid()%100000)
+	prog := filepath.Join(tmp, marker)
+	body, err := os.ReadFile("/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(prog, body, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rules := filepath.Join(tmp, "freeze.yaml")
+	if err := os.WriteFile(rules, []byte(fmt.Sprintf(`- rule: Marker ran
+  desc: the test's marker program ran
+  condition: evt.type in (execve, execveat) and proc.name = %s
+  output: marker ran (exe=%%proc.exepath)
+  priority: WARNING
+- rule: Never
+  desc: matches nothing
+  condition: evt.type = execve and proc.name = no-such-program-name
+  output: never
+  priority: INFO
+`, marker)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(tmp, "rec")
+	p := startRecord(t, "-o", dir, "--events", "exec,fork,exit", "--freeze-on", rules)
+	if err := exec.Command(prog).Run(); err != nil {
+		t.Fatal(err)
+	}
+	fired := `rule "Marker ran" fired`
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(p.output(), fired) && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(p.output(), fired) {
+		t.Fatalf("no %q on stderr within 15 s of the exec, while recording:\n%s", fired, p.output())
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.wait(t); err != nil {
+		t.Fatalf("exit after SIGINT: %v\n%s", err, p.output())
+	}
+	out := p.output()
+	for _, want := range []string{"--freeze-on: 2 rules: 2 enabled", "exe=" + prog, `alerts "Marker ran"=1`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, `"Never"`) {
+		t.Errorf("the rule that matches nothing fired:\n%s", out)
+	}
+	m, err := format.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Frozen || !strings.HasPrefix(m.FrozenBy, `rule "Marker ran" at `) {
+		t.Errorf("manifest frozen %v by %q, want frozen by the rule", m.Frozen, m.FrozenBy)
 	}
 }

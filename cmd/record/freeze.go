@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rewind-sh/rewind/analyze/engine"
+	"github.com/rewind-sh/rewind/format"
+)
+
+// freezeRules tests the --freeze-on rules on every batch the recorder
+// writes; the first alert freezes retention, so that the window before
+// it survives, and each rule's first alert is told on stderr.
+type freezeRules struct {
+	live   *engine.Live
+	stderr io.Writer
+	freeze func(reason string) // the writer's Freeze
+
+	mu     sync.Mutex // counts is read at exit, from another goroutine
+	counts map[string]uint64
+	err    error
+}
+
+func loadFreezeRules(files []string, host string, stderr io.Writer) (*freezeRules, error) {
+	rs, err := engine.Load(files, engine.LoadOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("--freeze-on: %w", err)
+	}
+	fmt.Fprintf(stderr, "rewind-record: --freeze-on: %s\n", rs.Summary)
+	return &freezeRules{live: rs.NewLive(host), stderr: stderr, counts: map[string]uint64{}}, nil
+}
+
+// batch is the writer's OnBatch hook.
+func (f *freezeRules) batch(b *format.Batch) {
+	err := f.live.Batch(b, func(a *engine.Alert) error {
+		f.mu.Lock()
+		f.counts[a.Rule]++
+		first := f.counts[a.Rule] == 1
+		f.mu.Unlock()
+		if first {
+			at := time.Unix(0, a.Time).UTC().Format(time.RFC3339Nano)
+			f.freeze(fmt.Sprintf("rule %q at %s (pid %d)", a.Rule, at, a.Pid))
+			fmt.Fprintf(f.stderr, "rewind-record: rule %q fired at %s (pid %d): retention frozen: %s\n", a.Rule, at, a.Pid, a.Output)
+		}
+		return nil
+	})
+	if err != nil && f.err == nil {
+		// A batch the rules cannot read is still recorded; say so once.
+		f.err = err
+		fmt.Fprintf(f.stderr, "rewind-record: --freeze-on: %v; later batches are still tested\n", err)
+	}
+}
+
+// report is the exit line: alerts per rule.
+func (f *freezeRules) report(w io.Writer) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.counts) == 0 {
+		fmt.Fprintln(w, "rewind-record: --freeze-on: no rule fired")
+		return
+	}
+	var parts []string
+	for r, n := range f.counts {
+		parts = append(parts, fmt.Sprintf("%q=%d", r, n))
+	}
+	sort.Strings(parts)
+	fmt.Fprintf(w, "rewind-record: --freeze-on: alerts %s\n", strings.Join(parts, " "))
+}
