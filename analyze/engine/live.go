@@ -1,6 +1,9 @@
 package engine
 
-import "github.com/rewind-sh/rewind/format"
+import (
+	"github.com/rewind-sh/rewind/analyze/fields"
+	"github.com/rewind-sh/rewind/format"
+)
 
 // Live tests rules on batches as a recorder writes them (see
 // format.WriterOptions.OnBatch), keeping the process table between
@@ -29,4 +32,28 @@ func (l *Live) Stats() Stats {
 	st := l.stats
 	st.Table = l.rp.table.Stats()
 	return st
+}
+
+// RulesOutside names the rules that cannot fire on a recording that
+// holds only the row kinds in kinds (a recorder run with --events):
+// every evt.type they test is recorded as another kind.
+func (r *Ruleset) RulesOutside(kinds format.KindSet) []string {
+	var out []string
+	for _, cr := range r.Program.Rules {
+		types := cr.Condition.Types
+		if types.Except {
+			continue // it matches types it does not name
+		}
+		reachable := false
+		for _, t := range types.Sorted() {
+			if k, ok := fields.KindOfType(t); ok && kinds.Has(k) {
+				reachable = true
+				break
+			}
+		}
+		if !reachable {
+			out = append(out, cr.Rule.Name)
+		}
+	}
+	return out
 }

@@ -3,9 +3,11 @@ package engine
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/rewind-sh/rewind/analyze/fields"
 	"github.com/rewind-sh/rewind/format"
 	"github.com/rewind-sh/rewind/format/formattest"
 )
@@ -109,5 +111,101 @@ func TestLiveMatchesReplay(t *testing.T) {
 			}
 			t.Logf("%d alerts", len(got))
 		})
+	}
+}
+
+func TestRulesOutside(t *testing.T) {
+	rs, err := Load([]string{writeRulesFile(t, `
+- rule: On exec
+  desc: d
+  condition: evt.type = execve and proc.name = x
+  output: o
+  priority: INFO
+- rule: On open or connect
+  desc: d
+  condition: evt.type in (openat, connect) and fd.name = x
+  output: o
+  priority: INFO
+- rule: On anything but open
+  desc: d
+  condition: evt.type != openat and proc.name = x
+  output: o
+  priority: INFO
+- rule: On setuid
+  desc: d
+  condition: evt.type = setuid
+  output: o
+  priority: INFO
+`)}, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		kinds format.KindSet
+		want  []string
+	}{
+		{format.SetOf(format.KindExec, format.KindFork, format.KindExit, format.KindOpen, format.KindFile, format.KindNet, format.KindSecurity), nil},
+		{format.SetOf(format.KindExec), []string{"On open or connect", "On setuid"}},
+		{format.SetOf(format.KindNet), []string{"On exec", "On setuid"}},
+		{format.SetOf(format.KindOpen, format.KindSecurity), []string{"On exec"}},
+	}
+	for _, tt := range tests {
+		if got := rs.RulesOutside(tt.kinds); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("RulesOutside(%v) = %q, want %q", tt.kinds, got, tt.want)
+		}
+	}
+}
+
+func writeRulesFile(t *testing.T, text string) string {
+	p := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestKindOfTypeMatchesTheRecordings checks fields.KindOfType, which
+// RulesOutside relies on, against what the recorder wrote: in every
+// sample recording, a row's kind is the kind its evt.type maps to; and
+// every evt.type a recording can hold maps to some kind.
+func TestKindOfTypeMatchesTheRecordings(t *testing.T) {
+	for _, typ := range fields.EventTypes() {
+		if _, ok := fields.KindOfType(typ); !ok {
+			t.Errorf("recorded evt.type %s maps to no kind", typ)
+		}
+	}
+	const samples = "../../samples/recordings"
+	entries, err := os.ReadDir(samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := map[string]bool{}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		rec, err := format.Open(filepath.Join(samples, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = rec.Scan(format.ScanOptions{Columns: []format.ColumnID{format.ColSyscall}}, func(b *format.Batch) error {
+			for i := 0; i < b.Len(); i++ {
+				if !isEvent(b.Kind(i)) {
+					continue
+				}
+				typ := b.String(format.ColSyscall, i)
+				if k, ok := fields.KindOfType(typ); !ok || k != b.Kind(i) {
+					t.Errorf("%s: a %s row of evt.type %s, which KindOfType maps to %v (ok %v)", e.Name(), b.Kind(i), typ, k, ok)
+				}
+				checked[typ] = true
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(checked) < 10 {
+		t.Errorf("only %d evt.types in the samples: %v", len(checked), checked)
 	}
 }

@@ -1,6 +1,10 @@
 package fields
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/rewind-sh/rewind/format"
+)
 
 // recordedTypes are the evt.type values the recorder writes: the system
 // calls of bpf/syscalls.go (analyze may not import bpf, so the list is
@@ -61,4 +65,31 @@ func classOf(t string) string {
 		return "file"
 	}
 	return ""
+}
+
+// KindOfType returns the row kind that records evt.type t; ok is false
+// for a type no recording holds.
+func KindOfType(t string) (k format.Kind, ok bool) {
+	switch t {
+	case "execve", "execveat", "sched_process_exec":
+		return format.KindExec, true
+	case "clone", "fork", "vfork", "clone3", "sched_process_fork":
+		return format.KindFork, true
+	case "sched_process_exit":
+		return format.KindExit, true
+	}
+	switch classOf(t) {
+	case "open":
+		return format.KindOpen, true
+	case "net":
+		return format.KindNet, true
+	case "file":
+		return format.KindFile, true
+	}
+	for _, r := range recordedTypes {
+		if r == t {
+			return format.KindSecurity, true
+		}
+	}
+	return format.KindInvalid, false
 }

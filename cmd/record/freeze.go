@@ -25,12 +25,20 @@ type freezeRules struct {
 	err    error
 }
 
-func loadFreezeRules(files []string, host string, stderr io.Writer) (*freezeRules, error) {
+// loadFreezeRules loads the rules files; kinds are the kinds --events
+// records (0: all), and a rule that cannot fire without the others is
+// named on stderr.
+func loadFreezeRules(files []string, kinds format.KindSet, host string, stderr io.Writer) (*freezeRules, error) {
 	rs, err := engine.Load(files, engine.LoadOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("--freeze-on: %w", err)
 	}
 	fmt.Fprintf(stderr, "rewind-record: --freeze-on: %s\n", rs.Summary)
+	if kinds != 0 {
+		for _, name := range rs.RulesOutside(kinds) {
+			fmt.Fprintf(stderr, "rewind-record: --freeze-on: rule %q tests only event types that --events leaves out; it cannot fire\n", name)
+		}
+	}
 	return &freezeRules{live: rs.NewLive(host), stderr: stderr, counts: map[string]uint64{}}, nil
 }
 

@@ -235,7 +235,7 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 	if len(o.freezeOn) > 0 {
 		// Before anything is loaded: a bad rules file is a usage error.
 		hostname, _ := os.Hostname()
-		if freezer, err = loadFreezeRules(o.freezeOn, hostname, stderr); err != nil {
+		if freezer, err = loadFreezeRules(o.freezeOn, kinds, hostname, stderr); err != nil {
 			return withCode(exitInvalid, err)
 		}
 	}

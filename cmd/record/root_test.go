@@ -223,6 +223,11 @@ func TestFreezeOnARuleFreezesWhileRecording(t *testing.T) {
   condition: evt.type in (execve, execveat) and proc.name = %s
   output: marker ran (exe=%%proc.exepath)
   priority: WARNING
+- rule: On open
+  desc: cannot fire without open events
+  condition: evt.type = openat and fd.name = /etc/shadow
+  output: open
+  priority: INFO
 - rule: Never
   desc: matches nothing
   condition: evt.type = execve and proc.name = no-such-program-name
@@ -251,7 +256,8 @@ func TestFreezeOnARuleFreezesWhileRecording(t *testing.T) {
 		t.Fatalf("exit after SIGINT: %v\n%s", err, p.output())
 	}
 	out := p.output()
-	for _, want := range []string{"--freeze-on: 2 rules: 2 enabled", "exe=" + prog, `alerts "Marker ran"=1`} {
+	for _, want := range []string{"--freeze-on: 3 rules: 3 enabled", "exe=" + prog, `alerts "Marker ran"=1`,
+		`rule "On open" tests only event types that --events leaves out; it cannot fire`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, out)
 		}
