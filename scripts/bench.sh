@@ -19,6 +19,7 @@ pairs=(
   analyze/cond:CompiledCondition=Baseline
   analyze/engine:StableRuleset=ScanBaseline
   analyze/engine:StableRuleset=ReplayRead
+  analyze/engine:WriterWithLiveRules=WriterAlone
   queries:ProcessTree=FullScan
   queries:ProcessTreeHost=FullScan
   queries:Timeline=FullScan

@@ -194,3 +194,58 @@ func benchRuleset(b *testing.B, rs *Ruleset) {
 	b.ReportMetric(baseCPU, "baseline-cpu-events/s")
 	b.ReportMetric(float64(alerts)/float64(b.N), "alerts/run")
 }
+
+// BenchmarkWriterWithLiveRules is what --freeze-on costs the recorder:
+// busy-host events appended to a recording while the stable rules test
+// every batch through the writer's hook; BenchmarkWriterAlone is the
+// same writing without the hook, its baseline.
+func BenchmarkWriterWithLiveRules(b *testing.B) {
+	rs, err := Load([]string{upstream(b, "falco_rules.yaml")}, LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchWriter(b, rs)
+}
+
+func BenchmarkWriterAlone(b *testing.B) { benchWriter(b, nil) }
+
+func benchWriter(b *testing.B, rs *Ruleset) {
+	events := formattest.Events(1, 1<<16)
+	opts := format.WriterOptions{Dir: filepath.Join(b.TempDir(), "rec")}
+	var alerts uint64
+	if rs != nil {
+		live := rs.NewLive("busy")
+		opts.OnBatch = func(bt *format.Batch) {
+			if err := live.Batch(bt, func(*Alert) error { alerts++; return nil }); err != nil {
+				b.Error(err)
+			}
+		}
+	}
+	w, err := format.Create(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	var ts int64
+	for i := 0; i < b.N; i++ {
+		ev := &events[i%len(events)]
+		if i%len(events) == 0 && i > 0 {
+			ts += events[len(events)-1].Ts - events[0].Ts
+		}
+		ev.Ts += ts
+		err := w.Append(ev)
+		ev.Ts -= ts
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(b.N)/(cpuTime()-cpu0).Seconds(), "cpu-events/s")
+	if rs != nil {
+		b.ReportMetric(float64(alerts)/float64(b.N)*1e6, "alerts/Mev")
+	}
+}

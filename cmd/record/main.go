@@ -121,7 +121,7 @@ func newRootCmd(stderr io.Writer) *cobra.Command {
 	f.Var(&o.memoryLimit, "memory-limit", "soft limit of the Go heap (the GC works harder near it; 0: no limit)")
 	f.IntVar(&o.queueBatches, "queue-batches", 16, "batches of 256 events buffered between the ring reader and the writer (about 240 KiB each when full)")
 	f.StringVar(&o.dispatch, "dispatch", "default", "how syscalls are hooked: default, raw (one program on every syscall) or per-syscall (tracepoints of the recorded calls)")
-	f.StringArrayVar(&o.freezeOn, "freeze-on", nil, "rules file (Falco format) tested on what is recorded: the first alert freezes retention, as SIGUSR1 does; repeatable")
+	f.StringArrayVar(&o.freezeOn, "freeze-on", nil, "rules file (Falco format) tested on what is recorded: the first alert freezes retention, as SIGUSR1 does; repeatable (costs the writer about 0.6 µs per event with the upstream stable rules: make bench)")
 	f.StringVar(&o.cpuProfile, "cpu-profile", "", "write a Go CPU profile of the recording to this file")
 	f.StringVar(&o.memProfile, "mem-profile", "", "write a Go heap profile at exit to this file")
 	_ = f.MarkHidden("cpu-profile")
