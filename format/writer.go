@@ -49,9 +49,12 @@ type Writer struct {
 	manifest *Manifest
 	frozen   atomic.Bool
 	frozenBy atomic.Pointer[string]
-	hook     Batch // the batch OnBatch is given
-	err      error // sticky: after a write error the writer refuses more
-	closed   bool
+	// freezeNews is set when the freeze state changed and the manifest
+	// does not say so yet: the next batch written rewrites it.
+	freezeNews atomic.Bool
+	hook       Batch // the batch OnBatch is given
+	err        error // sticky: after a write error the writer refuses more
+	closed     bool
 
 	cols     [NumColumns]colBuf
 	kindCols [numKinds][]colBuf
@@ -320,6 +323,14 @@ func (w *Writer) Flush() error {
 		return w.fail(err)
 	}
 	w.segEntry.Batches++
+	if w.freezeNews.Swap(false) {
+		// Say so now rather than at the next rotation: a recorder killed
+		// after an incident leaves a manifest that tells what froze it.
+		w.recordFreeze()
+		if err := writeManifest(w.opts.Dir, w.manifest); err != nil {
+			return w.fail(err)
+		}
+	}
 	return nil
 }
 
@@ -406,20 +417,25 @@ func (w *Writer) prune() {
 }
 
 // SetFrozen stops (true) or resumes (false) retention pruning. It takes
-// effect at the next rotation and is recorded in the manifest then.
+// effect at the next rotation; the manifest says so once the next batch
+// is written.
 func (w *Writer) SetFrozen(frozen bool) {
 	if !frozen {
 		w.frozenBy.Store(nil)
 	}
-	w.frozen.Store(frozen)
+	if w.frozen.Swap(frozen) != frozen {
+		w.freezeNews.Store(true)
+	}
 }
 
 // Freeze stops retention pruning like SetFrozen(true) and records why in
 // the manifest (frozen_by); the first reason given is kept. Any
 // goroutine may call it.
 func (w *Writer) Freeze(reason string) {
-	w.frozenBy.CompareAndSwap(nil, &reason)
-	w.frozen.Store(true)
+	reasonSet := w.frozenBy.CompareAndSwap(nil, &reason)
+	if wasFrozen := w.frozen.Swap(true); reasonSet || !wasFrozen {
+		w.freezeNews.Store(true)
+	}
 }
 
 // Close flushes, finishes the segment and rewrites the manifest.

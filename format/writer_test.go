@@ -428,3 +428,49 @@ func TestFreezeRecordsItsReason(t *testing.T) {
 		})
 	}
 }
+
+// TestFreezeReachesTheManifestWithTheNextBatch: a freeze is in the
+// manifest as soon as a batch is written after it, before any rotation
+// or close (a recorder killed after an incident still tells).
+func TestFreezeReachesTheManifestWithTheNextBatch(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "rec")
+	w, err := Create(WriterOptions{Dir: dir, BatchRows: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	manifest := func() *Manifest {
+		m, err := ReadManifest(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	for i := 0; i < 10; i++ {
+		if err := w.Append(fullEvent(KindOpen, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m := manifest(); m.Frozen {
+		t.Fatal("frozen before any freeze")
+	}
+	w.Freeze("rule X")
+	for i := 0; i < 10; i++ {
+		if err := w.Append(fullEvent(KindOpen, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m := manifest(); !m.Frozen || m.FrozenBy != "rule X" {
+		t.Fatalf("after a batch, the manifest says frozen %v by %q", m.Frozen, m.FrozenBy)
+	}
+	w.SetFrozen(false)
+	if err := w.Append(fullEvent(KindOpen, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if m := manifest(); m.Frozen || m.FrozenBy != "" {
+		t.Fatalf("after an unfreeze and a batch, the manifest says frozen %v by %q", m.Frozen, m.FrozenBy)
+	}
+}

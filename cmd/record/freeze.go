@@ -13,8 +13,9 @@ import (
 )
 
 // freezeRules tests the --freeze-on rules on every batch the recorder
-// writes; the first alert freezes retention, so that the window before
-// it survives, and each rule's first alert is told on stderr.
+// writes; an alert freezes retention (again, after a SIGUSR2 resumed
+// it), so that the window before it survives, and each rule's first
+// alert is told on stderr.
 type freezeRules struct {
 	live   *engine.Live
 	stderr io.Writer
@@ -49,9 +50,9 @@ func (f *freezeRules) batch(b *format.Batch) {
 		f.counts[a.Rule]++
 		first := f.counts[a.Rule] == 1
 		f.mu.Unlock()
+		at := time.Unix(0, a.Time).UTC().Format(time.RFC3339Nano)
+		f.freeze(fmt.Sprintf("rule %q at %s (pid %d)", a.Rule, at, a.Pid))
 		if first {
-			at := time.Unix(0, a.Time).UTC().Format(time.RFC3339Nano)
-			f.freeze(fmt.Sprintf("rule %q at %s (pid %d)", a.Rule, at, a.Pid))
 			fmt.Fprintf(f.stderr, "rewind-record: rule %q fired at %s (pid %d): retention frozen: %s\n", a.Rule, at, a.Pid, a.Output)
 		}
 		return nil

@@ -86,9 +86,9 @@ func newRootCmd(stderr io.Writer) *cobra.Command {
 			"and a heartbeat per second into zstd-compressed Arrow segments in DIR.\n\n" +
 			"It stops on SIGINT or SIGTERM (flushing and closing the recording) or after\n" +
 			"--duration. SIGUSR1 freezes retention: no segment is pruned from then on, so\n" +
-			"the window before an incident survives; with --freeze-on, so does the first\n" +
-			"alert of those rules, tested on every batch as it is written (the manifest\n" +
-			"says which rule froze it). Needs root and a kernel with BTF.",
+			"the window before an incident survives; with --freeze-on, so does an alert\n" +
+			"of those rules, tested on every batch as it is written (the manifest says\n" +
+			"which rule froze it). SIGUSR2 resumes pruning. Needs root and a kernel with BTF.",
 		Example: "  # record until Ctrl-C\n" +
 			"  rewind-record -o /var/lib/rewind/rec\n\n" +
 			"  # flight recorder: keep the last 2 GiB, at most a day, segments of 64 MiB\n" +
@@ -254,15 +254,24 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 		frozenEarly atomic.Bool
 	)
 	freeze := make(chan os.Signal, 1)
-	signal.Notify(freeze, syscall.SIGUSR1)
+	signal.Notify(freeze, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer func() { signal.Stop(freeze); close(freeze) }()
 	go func() {
-		for range freeze {
-			frozenEarly.Store(true)
+		for sig := range freeze {
+			frozen := sig == syscall.SIGUSR1
+			frozenEarly.Store(frozen)
 			if rec := recorder.Load(); rec != nil {
-				rec.Writer().Freeze("SIGUSR1")
+				if frozen {
+					rec.Writer().Freeze("SIGUSR1")
+				} else {
+					rec.Writer().SetFrozen(false)
+				}
 			}
-			fmt.Fprintln(stderr, "rewind-record: retention frozen (SIGUSR1): no segment will be pruned from now on")
+			if frozen {
+				fmt.Fprintln(stderr, "rewind-record: retention frozen (SIGUSR1): no segment will be pruned from now on")
+			} else {
+				fmt.Fprintln(stderr, "rewind-record: retention resumed (SIGUSR2): the oldest segments are pruned again")
+			}
 		}
 	}()
 
@@ -344,7 +353,7 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 	if skipped := tracer.Skipped(); len(skipped) > 0 {
 		fmt.Fprintf(stderr, "rewind-record: this kernel has no tracepoint for %s; not recorded\n", strings.Join(skipped, ", "))
 	}
-	fmt.Fprintf(stderr, "rewind-record: recording to %s (dispatch %s, ring %s); SIGINT or SIGTERM stops, SIGUSR1 freezes retention\n",
+	fmt.Fprintf(stderr, "rewind-record: recording to %s (dispatch %s, ring %s); SIGINT or SIGTERM stops, SIGUSR1 freezes retention, SIGUSR2 resumes it\n",
 		o.dir, tracer.Dispatch(), o.ringSize.String())
 	stopProfiles, err := startProfiles(o.cpuProfile, o.memProfile)
 	if err != nil {

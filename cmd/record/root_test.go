@@ -273,3 +273,46 @@ func TestFreezeOnARuleFreezesWhileRecording(t *testing.T) {
 		t.Errorf("manifest frozen %v by %q, want frozen by the rule", m.Frozen, m.FrozenBy)
 	}
 }
+
+// TestSIGUSR2ResumesRetention: SIGUSR1 freezes and SIGUSR2 resumes, and
+// the manifest says each while the recorder runs (after the next batch,
+// about a second), not only when it stops.
+func TestSIGUSR2ResumesRetention(t *testing.T) {
+	requireRoot(t)
+	dir := filepath.Join(t.TempDir(), "rec")
+	p := startRecord(t, "-o", dir, "--events", "exec,fork,exit")
+	waitManifest := func(frozen bool, by string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			m, err := format.ReadManifest(dir)
+			if err == nil && m.Frozen == frozen && m.FrozenBy == by {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the manifest does not say frozen %v by %q within 10 s (%+v, %v):\n%s", frozen, by, m, err, p.output())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	for _, step := range []struct {
+		sig    syscall.Signal
+		frozen bool
+		by     string
+	}{{syscall.SIGUSR1, true, "SIGUSR1"}, {syscall.SIGUSR2, false, ""}} {
+		if err := p.cmd.Process.Signal(step.sig); err != nil {
+			t.Fatal(err)
+		}
+		waitManifest(step.frozen, step.by)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.wait(t); err != nil {
+		t.Fatalf("exit after SIGINT: %v\n%s", err, p.output())
+	}
+	waitManifest(false, "")
+	if out := p.output(); !strings.Contains(out, "retention resumed (SIGUSR2)") {
+		t.Errorf("stderr lacks the resume:\n%s", out)
+	}
+}
