@@ -63,6 +63,8 @@ func writeFormatRecording(t *testing.T, dir string) {
 			}
 		}
 	}
+	// As rewind-record --freeze-on does when a rule fires: info shows it.
+	w.Freeze(`rule "Shadow file read" at 2026-12-04T12:00:00Z (pid 4242)`)
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
