@@ -56,18 +56,8 @@ func BenchmarkWriter(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	start, cpuStart := time.Now(), cpuTime(b)
-	ts := int64(0)
-	for i := 0; i < b.N; i++ {
-		ev := &events[i%benchPool]
-		if i%benchPool == 0 && i > 0 {
-			ts += events[benchPool-1].Ts - events[0].Ts // keep time moving forward across laps
-		}
-		ev.Ts += ts
-		err := w.Append(ev)
-		ev.Ts -= ts
-		if err != nil {
-			b.Fatal(err)
-		}
+	if err := formattest.AppendLooped(events, b.N, w.Append); err != nil {
+		b.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
 		b.Fatal(err)

@@ -362,12 +362,7 @@ func TestOnBatchSeesEveryBatchOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const rows = 2000
-	for i := 0; i < rows; i++ {
-		if err := w.Append(fullEvent(KindOpen, i)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	appendOpens(t, w, 2000)
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -446,20 +441,12 @@ func TestFreezeReachesTheManifestWithTheNextBatch(t *testing.T) {
 		}
 		return m
 	}
-	for i := 0; i < 10; i++ {
-		if err := w.Append(fullEvent(KindOpen, i)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	appendOpens(t, w, 10)
 	if m := manifest(); m.Frozen {
 		t.Fatal("frozen before any freeze")
 	}
 	w.Freeze("rule X")
-	for i := 0; i < 10; i++ {
-		if err := w.Append(fullEvent(KindOpen, i)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	appendOpens(t, w, 10)
 	if m := manifest(); !m.Frozen || m.FrozenBy != "rule X" {
 		t.Fatalf("after a batch, the manifest says frozen %v by %q", m.Frozen, m.FrozenBy)
 	}
@@ -472,5 +459,15 @@ func TestFreezeReachesTheManifestWithTheNextBatch(t *testing.T) {
 	}
 	if m := manifest(); m.Frozen || m.FrozenBy != "" {
 		t.Fatalf("after an unfreeze and a batch, the manifest says frozen %v by %q", m.Frozen, m.FrozenBy)
+	}
+}
+
+// appendOpens appends n open rows.
+func appendOpens(t *testing.T, w *Writer, n int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		if err := w.Append(fullEvent(KindOpen, i)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

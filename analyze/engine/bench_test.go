@@ -227,18 +227,8 @@ func benchWriter(b *testing.B, rs *Ruleset) {
 	}
 	b.ResetTimer()
 	cpu0 := cpuTime()
-	var ts int64
-	for i := 0; i < b.N; i++ {
-		ev := &events[i%len(events)]
-		if i%len(events) == 0 && i > 0 {
-			ts += events[len(events)-1].Ts - events[0].Ts
-		}
-		ev.Ts += ts
-		err := w.Append(ev)
-		ev.Ts -= ts
-		if err != nil {
-			b.Fatal(err)
-		}
+	if err := formattest.AppendLooped(events, b.N, w.Append); err != nil {
+		b.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
 		b.Fatal(err)

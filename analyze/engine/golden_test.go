@@ -33,26 +33,14 @@ func TestStableRulesetGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const samples = "../../samples/recordings"
-	entries, err := os.ReadDir(samples)
-	if err != nil {
-		t.Skipf("sample recordings not present: %v", err)
-	}
 	var out bytes.Buffer
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		rec, err := format.Open(filepath.Join(samples, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&out, "## %s\n", e.Name())
-		st, err := rs.Run(rec, RunOptions{}, func(a *Alert) error {
+	for _, sample := range sampleRecordings(t) {
+		fmt.Fprintf(&out, "## %s\n", sample.name)
+		st, err := rs.Run(sample.rec, RunOptions{}, func(a *Alert) error {
 			return a.WriteJSON(&out)
 		})
 		if err != nil {
-			t.Fatalf("%s: %v", e.Name(), err)
+			t.Fatalf("%s: %v", sample.name, err)
 		}
 		fmt.Fprintf(&out, "rows %d, events %d, alerts %d\n", st.Rows, st.Events, st.Alerts)
 	}

@@ -33,18 +33,9 @@ func TestLiveMatchesReplay(t *testing.T) {
 			}
 		},
 	}
-	const samples = "../../samples/recordings"
-	entries, _ := os.ReadDir(samples)
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		dir := filepath.Join(samples, e.Name())
-		sources[e.Name()] = func(emit func(*format.Event)) {
-			rec, err := format.Open(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+	for _, sample := range sampleRecordings(t) {
+		rec := sample.rec
+		sources[sample.name] = func(emit func(*format.Event)) {
 			var ev format.Event
 			if err := rec.Scan(format.ScanOptions{}, func(b *format.Batch) error {
 				for i := 0; i < b.Len(); i++ {
@@ -56,9 +47,6 @@ func TestLiveMatchesReplay(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-	}
-	if len(sources) < 2 {
-		t.Fatal("no sample recordings under " + samples)
 	}
 	for name, source := range sources {
 		t.Run(name, func(t *testing.T) {
@@ -174,28 +162,16 @@ func TestKindOfTypeMatchesTheRecordings(t *testing.T) {
 			t.Errorf("recorded evt.type %s maps to no kind", typ)
 		}
 	}
-	const samples = "../../samples/recordings"
-	entries, err := os.ReadDir(samples)
-	if err != nil {
-		t.Fatal(err)
-	}
 	checked := map[string]bool{}
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		rec, err := format.Open(filepath.Join(samples, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = rec.Scan(format.ScanOptions{Columns: []format.ColumnID{format.ColSyscall}}, func(b *format.Batch) error {
+	for _, sample := range sampleRecordings(t) {
+		err := sample.rec.Scan(format.ScanOptions{Columns: []format.ColumnID{format.ColSyscall}}, func(b *format.Batch) error {
 			for i := 0; i < b.Len(); i++ {
 				if !isEvent(b.Kind(i)) {
 					continue
 				}
 				typ := b.String(format.ColSyscall, i)
 				if k, ok := fields.KindOfType(typ); !ok || k != b.Kind(i) {
-					t.Errorf("%s: a %s row of evt.type %s, which KindOfType maps to %v (ok %v)", e.Name(), b.Kind(i), typ, k, ok)
+					t.Errorf("%s: a %s row of evt.type %s, which KindOfType maps to %v (ok %v)", sample.name, b.Kind(i), typ, k, ok)
 				}
 				checked[typ] = true
 			}
@@ -208,4 +184,36 @@ func TestKindOfTypeMatchesTheRecordings(t *testing.T) {
 	if len(checked) < 10 {
 		t.Errorf("only %d evt.types in the samples: %v", len(checked), checked)
 	}
+}
+
+// sampleRecording is one committed sample recording.
+type sampleRecording struct {
+	name string
+	rec  *format.Recording
+}
+
+// sampleRecordings opens every committed sample recording, in name
+// order.
+func sampleRecordings(t *testing.T) []sampleRecording {
+	t.Helper()
+	const dir = "../../samples/recordings"
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatalf("sample recordings: %v", err)
+	}
+	var out []sampleRecording
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		rec, err := format.Open(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, sampleRecording{e.Name(), rec})
+	}
+	if len(out) == 0 {
+		t.Fatalf("no sample recordings under %s", dir)
+	}
+	return out
 }

@@ -196,3 +196,26 @@ func Events(seed int64, n int) []format.Event {
 	}
 	return out
 }
+
+// AppendLooped passes n events to appendFn, cycling through events:
+// each lap after the first is moved forward in time by the span of the
+// events, so that time keeps increasing. Benchmarks use it to append
+// more events than they pre-generate.
+func AppendLooped(events []format.Event, n int, appendFn func(*format.Event) error) error {
+	span := events[len(events)-1].Ts - events[0].Ts
+	var shift int64
+	for i := 0; i < n; i++ {
+		j := i % len(events)
+		if j == 0 && i > 0 {
+			shift += span
+		}
+		ev := &events[j]
+		ev.Ts += shift
+		err := appendFn(ev)
+		ev.Ts -= shift
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
