@@ -358,11 +358,11 @@ func (h *Hasher) hashJob(job hashJob, buf []byte) HashResult {
 		// reused before we opened it. The path may still be right.
 	}
 	if job.held != nil {
-		// The whole identity was checked when the script was pinned;
-		// deleting or renaming it since changes its ctime, not its bytes,
-		// so from here on mtime and size guard the content, as for
-		// /proc/PID/exe.
-		return h.mustHash(job.held, job.id, job.heldSource, buf)
+		// A script pinned through its path had the whole identity then,
+		// one pinned through a descriptor its dev and ino. Deleting or
+		// renaming it changes its ctime, not its bytes, so mtime and
+		// size guard the content here, as for /proc/PID/exe.
+		return h.hashPinned(job.held, job.id, job.heldSource, buf)
 	}
 	// Nothing pinned: the path is the last way to the file.
 	gone := ""
@@ -439,9 +439,9 @@ func (h *Hasher) hashFile(f *os.File, want ExeIdentity, source string, withCtime
 	return HashResult{Sha256: hex.EncodeToString(sum.Sum(nil)), Source: source}, true
 }
 
-// mustHash is hashFile of a file already known to be the identity's
-// dev and ino.
-func (h *Hasher) mustHash(f *os.File, want ExeIdentity, source string, buf []byte) HashResult {
+// hashPinned is hashFile of a pinned file, already known to be the
+// identity's dev and ino.
+func (h *Hasher) hashPinned(f *os.File, want ExeIdentity, source string, buf []byte) HashResult {
 	r, ok := h.hashFile(f, want, source, false, buf)
 	if !ok { // cannot happen short of a kernel reusing an open inode
 		r = HashResult{Source: HashChanged, Error: r.Error}

@@ -41,7 +41,7 @@ func currentSchema() *arrow.Schema {
 }
 
 // Writer appends events to a recording directory. It is not safe for
-// concurrent use: one goroutine owns it (SetFrozen excepted, which any
+// concurrent use: one goroutine owns it (SetFrozen and Freeze excepted, which any
 // goroutine may call).
 type Writer struct {
 	opts     WriterOptions
