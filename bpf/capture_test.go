@@ -18,9 +18,17 @@ import (
 // TestCapture runs one workload under the tracer, in both dispatch modes,
 // and checks the decoded events against what the workload reports.
 func TestCapture(t *testing.T) {
-	for _, d := range []Dispatch{DispatchRaw, DispatchPerSyscall} {
-		t.Run(d.String(), func(t *testing.T) {
-			tr := startTracer(t, Options{Dispatch: d})
+	for _, tc := range []struct {
+		name string
+		opts Options
+	}{
+		{DispatchRaw.String(), Options{Dispatch: DispatchRaw}},
+		{DispatchPerSyscall.String(), Options{Dispatch: DispatchPerSyscall}},
+		// the reads kernels before 6.2 make (no bpf_rdonly_cast)
+		{DispatchPerSyscall.String() + " without kfuncs", Options{Dispatch: DispatchPerSyscall, NoKfuncs: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := startTracer(t, tc.opts)
 			c := collect(t, tr)
 			dir, err := filepath.EvalSymlinks(t.TempDir())
 			if err != nil {

@@ -260,6 +260,7 @@ const (
 	rewindProgRawSysExit     = "raw_sys_exit"
 	rewindProgTpSysExit      = "tp_sys_exit"
 	rewindVarFputFn          = "fput_fn"
+	rewindVarNoKfuncs        = "no_kfuncs"
 	rewindVarSelfTgid        = "self_tgid"
 	rewindVarUnusedWireTypes = "unused_wire_types"
 	rewindVarWakeupBytes     = "wakeup_bytes"
@@ -330,6 +331,7 @@ type rewindMapSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type rewindVariableSpecs struct {
 	FputFn          *ebpf.VariableSpec `ebpf:"fput_fn"`
+	NoKfuncs        *ebpf.VariableSpec `ebpf:"no_kfuncs"`
 	SelfTgid        *ebpf.VariableSpec `ebpf:"self_tgid"`
 	UnusedWireTypes *ebpf.VariableSpec `ebpf:"unused_wire_types"`
 	WakeupBytes     *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
@@ -377,6 +379,7 @@ func (m *rewindMaps) Close() error {
 // It can be passed to loadRewindObjects or ebpf.CollectionSpec.LoadAndAssign.
 type rewindVariables struct {
 	FputFn          *ebpf.Variable `ebpf:"fput_fn"`
+	NoKfuncs        *ebpf.Variable `ebpf:"no_kfuncs"`
 	SelfTgid        *ebpf.Variable `ebpf:"self_tgid"`
 	UnusedWireTypes *ebpf.Variable `ebpf:"unused_wire_types"`
 	WakeupBytes     *ebpf.Variable `ebpf:"wakeup_bytes"`

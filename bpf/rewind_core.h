@@ -9,6 +9,10 @@
  * the rest (a wakeup costs the producing task more than the event). */
 volatile const __u32 self_tgid = 0;
 volatile const __u64 wakeup_bytes = 0;
+/* no_kfuncs reads kernel fields through helpers even where the kernel
+ * offers bpf_rdonly_cast (below), as kernels before 6.2 do: tests run
+ * both paths. */
+volatile const __u32 no_kfuncs = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -123,8 +127,20 @@ static __always_inline int pid_nr_at(struct pid *p, unsigned int level, struct p
 	return u.nr;
 }
 
+/* bpf_rdonly_cast (a kfunc, Linux 6.2+) turns a kernel pointer read as
+ * a number into a typed one whose fields are plain loads (the kernel
+ * turns a fault into a zero), where BPF_CORE_READ costs a helper call
+ * per field. Weak: on an older kernel it resolves to 0 and the callers
+ * take their BPF_CORE_READ path. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+#define have_kcast() (!no_kfuncs && bpf_rdonly_cast != 0)
+#define KCAST(type, ptr) ((struct type *)bpf_rdonly_cast((ptr), bpf_core_type_id_kernel(struct type)))
+
 static __always_inline __u32 dev_of_inode(struct inode *ino)
 {
+	if (have_kcast())
+		return KCAST(inode, ino)->i_sb->s_dev;
 	return BPF_CORE_READ(ino, i_sb, s_dev);
 }
 
@@ -154,7 +170,10 @@ static __noinline void fill_task(struct event_hdr *h)
 	unsigned int level = tp->level;
 	h->vtid = pid_nr_at(tp, level, &pidns);
 	h->vpid = pid_nr_at(t->group_leader->thread_pid, level, NULL);
-	h->pid_ns = BPF_CORE_READ(pidns, ns.inum);
+	if (have_kcast())
+		h->pid_ns = pidns ? KCAST(pid_namespace, pidns)->ns.inum : 0;
+	else
+		h->pid_ns = BPF_CORE_READ(pidns, ns.inum);
 
 	const struct cred *c = t->real_cred;
 	h->uid = c->uid.val;

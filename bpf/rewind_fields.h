@@ -62,6 +62,12 @@ static __noinline __u32 put_kernel_str(struct scratch *s, __u32 off, __u8 id, co
  * load time) one read fetches both. */
 static __always_inline void dentry_step(struct dentry *d, struct dentry **up, const unsigned char **name)
 {
+	if (have_kcast()) {
+		struct dentry *bd = KCAST(dentry, d);
+		*up = bd->d_parent;
+		*name = bd->d_name.name;
+		return;
+	}
 	__u32 parent_off = bpf_core_field_offset(struct dentry, d_parent);
 	__u32 name_off = bpf_core_field_offset(struct dentry, d_name.name);
 	if (name_off == parent_off + 16) {
@@ -95,14 +101,25 @@ static long path_step(__u32 i, struct path_walk *w)
 	struct dentry *dentry = w->dentry;
 	struct mount *mnt = w->mnt;
 	if (dentry == w->mnt_root) {
-		struct mount *parent = BPF_CORE_READ(mnt, mnt_parent);
+		struct mount *parent;
+		struct dentry *mountpoint, *parent_root;
+		if (have_kcast()) {
+			struct mount *bm = KCAST(mount, mnt);
+			parent = bm->mnt_parent;
+			mountpoint = bm->mnt_mountpoint;
+			parent_root = KCAST(mount, parent)->mnt.mnt_root;
+		} else {
+			parent = BPF_CORE_READ(mnt, mnt_parent);
+			mountpoint = BPF_CORE_READ(mnt, mnt_mountpoint);
+			parent_root = BPF_CORE_READ(parent, mnt.mnt_root);
+		}
 		if (parent == mnt || !parent) {
 			w->done = true; /* the root of the mount tree */
 			return 1;
 		}
-		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->dentry = mountpoint;
 		w->mnt = parent;
-		w->mnt_root = BPF_CORE_READ(parent, mnt.mnt_root);
+		w->mnt_root = parent_root;
 		return 0;
 	}
 	__u32 pos = s->cursor;
@@ -166,6 +183,10 @@ static __always_inline __u32 put_file_path(struct scratch *s, __u32 off, __u8 id
 {
 	if (!f)
 		return off;
+	if (have_kcast()) {
+		struct file *bf = KCAST(file, f);
+		return put_dentry_path(s, off, id, bf->f_path.dentry, bf->f_path.mnt);
+	}
 	struct path p = {};
 	bpf_core_read(&p, sizeof(p), &f->f_path);
 	return put_dentry_path(s, off, id, p.dentry, p.mnt);
