@@ -136,12 +136,14 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 #define have_kcast() (!no_kfuncs && bpf_rdonly_cast != 0)
 #define KCAST(type, ptr) ((struct type *)bpf_rdonly_cast((ptr), bpf_core_type_id_kernel(struct type)))
+/* field of the struct type at ptr, by plain load where the kernel can */
+#define KREAD(type, ptr, field) \
+	(have_kcast() ? KCAST(type, ptr)->field : BPF_CORE_READ((struct type *)(ptr), field))
 
 static __always_inline __u32 dev_of_inode(struct inode *ino)
 {
-	if (have_kcast())
-		return KCAST(inode, ino)->i_sb->s_dev;
-	return BPF_CORE_READ(ino, i_sb, s_dev);
+	struct super_block *sb = KREAD(inode, ino, i_sb);
+	return KREAD(super_block, sb, s_dev);
 }
 
 static __always_inline __u64 read_caps(const kernel_cap_t *cap)
@@ -170,10 +172,7 @@ static __noinline void fill_task(struct event_hdr *h)
 	unsigned int level = tp->level;
 	h->vtid = pid_nr_at(tp, level, &pidns);
 	h->vpid = pid_nr_at(t->group_leader->thread_pid, level, NULL);
-	if (have_kcast())
-		h->pid_ns = pidns ? KCAST(pid_namespace, pidns)->ns.inum : 0;
-	else
-		h->pid_ns = BPF_CORE_READ(pidns, ns.inum);
+	h->pid_ns = pidns ? KREAD(pid_namespace, pidns, ns.inum) : 0;
 
 	const struct cred *c = t->real_cred;
 	h->uid = c->uid.val;

@@ -101,25 +101,14 @@ static long path_step(__u32 i, struct path_walk *w)
 	struct dentry *dentry = w->dentry;
 	struct mount *mnt = w->mnt;
 	if (dentry == w->mnt_root) {
-		struct mount *parent;
-		struct dentry *mountpoint, *parent_root;
-		if (have_kcast()) {
-			struct mount *bm = KCAST(mount, mnt);
-			parent = bm->mnt_parent;
-			mountpoint = bm->mnt_mountpoint;
-			parent_root = KCAST(mount, parent)->mnt.mnt_root;
-		} else {
-			parent = BPF_CORE_READ(mnt, mnt_parent);
-			mountpoint = BPF_CORE_READ(mnt, mnt_mountpoint);
-			parent_root = BPF_CORE_READ(parent, mnt.mnt_root);
-		}
+		struct mount *parent = KREAD(mount, mnt, mnt_parent);
 		if (parent == mnt || !parent) {
 			w->done = true; /* the root of the mount tree */
 			return 1;
 		}
-		w->dentry = mountpoint;
+		w->dentry = KREAD(mount, mnt, mnt_mountpoint);
 		w->mnt = parent;
-		w->mnt_root = parent_root;
+		w->mnt_root = KREAD(mount, parent, mnt.mnt_root);
 		return 0;
 	}
 	__u32 pos = s->cursor;
@@ -183,12 +172,7 @@ static __always_inline __u32 put_file_path(struct scratch *s, __u32 off, __u8 id
 {
 	if (!f)
 		return off;
-	if (have_kcast()) {
-		struct file *bf = KCAST(file, f);
-		return put_dentry_path(s, off, id, bf->f_path.dentry, bf->f_path.mnt);
-	}
-	struct path p = {};
-	bpf_core_read(&p, sizeof(p), &f->f_path);
+	struct path p = KREAD(file, f, f_path);
 	return put_dentry_path(s, off, id, p.dentry, p.mnt);
 }
 

@@ -73,34 +73,34 @@ static __noinline void sock_fill(struct net_body *b, long fd)
 	struct file *f = fd_file(fd);
 	if (!f)
 		return;
-	__u16 mode = BPF_CORE_READ(f, f_inode, i_mode);
-	if ((mode & S_IFMT) != S_IFSOCK)
+	struct inode *ino = KREAD(file, f, f_inode);
+	if ((KREAD(inode, ino, i_mode) & S_IFMT) != S_IFSOCK)
 		return;
-	struct socket *sock = BPF_CORE_READ(f, private_data);
-	struct sock *sk = BPF_CORE_READ(sock, sk);
+	struct socket *sock = KREAD(file, f, private_data);
+	struct sock *sk = KREAD(socket, sock, sk);
 	if (!sk)
 		return;
-	b->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	b->sock_type = BPF_CORE_READ(sk, sk_type);
-	b->proto = BPF_CORE_READ(sk, sk_protocol);
+	b->family = KREAD(sock, sk, __sk_common.skc_family);
+	b->sock_type = KREAD(sock, sk, sk_type);
+	b->proto = KREAD(sock, sk, sk_protocol);
 	if (b->family == AF_INET) {
-		__u32 a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 a = KREAD(sock, sk, __sk_common.skc_rcv_saddr);
 		if (a)
 			__builtin_memcpy(b->saddr, &a, 4);
-		a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		a = KREAD(sock, sk, __sk_common.skc_daddr);
 		if (a)
 			__builtin_memcpy(b->daddr, &a, 4);
 	} else if (b->family == AF_INET6) {
-		struct in6_addr a6 = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr);
+		struct in6_addr a6 = KREAD(sock, sk, __sk_common.skc_v6_rcv_saddr);
 		__builtin_memcpy(b->saddr, &a6, 16);
-		a6 = BPF_CORE_READ(sk, __sk_common.skc_v6_daddr);
+		a6 = KREAD(sock, sk, __sk_common.skc_v6_daddr);
 		if (a6.in6_u.u6_addr32[0] | a6.in6_u.u6_addr32[1] | a6.in6_u.u6_addr32[2] | a6.in6_u.u6_addr32[3])
 			__builtin_memcpy(b->daddr, &a6, 16);
 	} else {
 		return;
 	}
-	__u16 sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	__u16 dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	__u16 sport = KREAD(sock, sk, __sk_common.skc_num);
+	__u16 dport = bpf_ntohs(KREAD(sock, sk, __sk_common.skc_dport));
 	if (sport)
 		b->sport = sport;
 	if (dport)

@@ -105,15 +105,9 @@ static __always_inline bool args_wanted(__u32 nr, const __u64 *args)
 
 static __always_inline void file_dev_ino(struct file *f, __u64 *dev, __u64 *ino)
 {
-	if (have_kcast()) {
-		struct inode *i = KCAST(file, f)->f_inode;
-		*dev = i->i_sb->s_dev;
-		*ino = i->i_ino;
-		return;
-	}
-	struct inode *i = BPF_CORE_READ(f, f_inode);
+	struct inode *i = KREAD(file, f, f_inode);
 	*dev = dev_of_inode(i);
-	*ino = BPF_CORE_READ(i, i_ino);
+	*ino = KREAD(inode, i, i_ino);
 }
 
 static __noinline int do_open(__u32 nr, __s64 ret, const __u64 *args)
