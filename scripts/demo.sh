@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # rewind demo (run by `make demo`, which builds bin/ first). As root with
 # working eBPF, records three scripted scenarios (drift: drop + chmod +
-# exec; memfd-exec: fileless exec; benign) with bin/rewind-record, then
-# replays the recording: info, verify, the sample rules, the drift query,
+# exec; memfd-exec: fileless exec; benign) with bin/rewind-record, whose
+# --freeze-on tests the sample rules as it records (info then shows the
+# rule that froze retention), then replays the recording: info, verify,
+# the sample rules, the drift query,
 # and the process tree below each scenario's script. Without root, or when recording fails, it says so
 # in one line and replays the committed samples in samples/recordings/.
 # REWIND_RECORD_FLAGS adds flags to rewind-record (e.g. "--dispatch raw").
@@ -31,7 +33,7 @@ record_live() {
 	samples/scenarios/lib/build-helpers.sh "$work/bin" >"$work/build.log" 2>&1 ||
 		{ echo "cannot build the scenario helpers (see go/gcc)"; return 1; }
 	# shellcheck disable=SC2086 # the flags are meant to split into words
-	record_start "$recorder" "$work/rec" "$work/record.log" ${REWIND_RECORD_FLAGS:-} 2>"$work/start.err" ||
+	record_start "$recorder" "$work/rec" "$work/record.log" --freeze-on samples/rules/rewind_rules.yaml ${REWIND_RECORD_FLAGS:-} 2>"$work/start.err" ||
 		{ echo "rewind-record did not start: $(tail -n 1 "$work/start.err")"; return 1; }
 	local s
 	for s in "${scenarios[@]}"; do
