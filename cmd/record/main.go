@@ -238,6 +238,9 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 		if freezer, err = loadFreezeRules(o.freezeOn, kinds, hostname, stderr); err != nil {
 			return withCode(exitInvalid, err)
 		}
+		if o.maxSize == 0 && o.maxAge == 0 {
+			fmt.Fprintln(stderr, "rewind-record: --freeze-on without --max-size or --max-age: nothing is pruned anyway; an alert only marks the manifest")
+		}
 	}
 	// Signals are taken from the start: loading the programs takes
 	// seconds, and SIGUSR1's default action would kill the process.

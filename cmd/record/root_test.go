@@ -257,7 +257,8 @@ func TestFreezeOnARuleFreezesWhileRecording(t *testing.T) {
 	}
 	out := p.output()
 	for _, want := range []string{"--freeze-on: 3 rules: 3 enabled", "exe=" + prog, `alerts "Marker ran"=1`,
-		`rule "On open" tests only event types that --events leaves out; it cannot fire`} {
+		`rule "On open" tests only event types that --events leaves out; it cannot fire`,
+		"--freeze-on without --max-size or --max-age: nothing is pruned anyway"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, out)
 		}
