@@ -428,6 +428,9 @@ func (w *Writer) SetFrozen(frozen bool) {
 	}
 }
 
+// Frozen reports whether retention is frozen. Any goroutine may call it.
+func (w *Writer) Frozen() bool { return w.frozen.Load() }
+
 // Freeze stops retention pruning like SetFrozen(true) and records why in
 // the manifest (frozen_by); the first reason given is kept. Any
 // goroutine may call it.

@@ -19,7 +19,8 @@ import (
 type freezeRules struct {
 	live   *engine.Live
 	stderr io.Writer
-	freeze func(reason string) // the writer's Freeze
+	// writer is the recorder's writer, nil until the recorder exists.
+	writer func() *format.Writer
 
 	mu     sync.Mutex // counts is read at exit, from another goroutine
 	counts map[string]uint64
@@ -50,8 +51,15 @@ func (f *freezeRules) batch(b *format.Batch) {
 		f.counts[a.Rule]++
 		first := f.counts[a.Rule] == 1
 		f.mu.Unlock()
+		w := f.writer()
+		refreeze := w != nil && !w.Frozen() // again, after a SIGUSR2
+		if !first && !refreeze {
+			return nil // most alerts: nothing to format
+		}
 		at := time.Unix(0, a.Time).UTC().Format(time.RFC3339Nano)
-		f.freeze(fmt.Sprintf("rule %q at %s (pid %d)", a.Rule, at, a.Pid))
+		if refreeze {
+			w.Freeze(fmt.Sprintf("rule %q at %s (pid %d)", a.Rule, at, a.Pid))
+		}
 		if first {
 			fmt.Fprintf(f.stderr, "rewind-record: rule %q fired at %s (pid %d): retention frozen: %s\n", a.Rule, at, a.Pid, a.Output)
 		}

@@ -309,10 +309,11 @@ func run(ctx context.Context, o *options, stderr io.Writer) error {
 	kernel := capture.NewBPF(tracer, reader)
 	var onBatch func(*format.Batch)
 	if freezer != nil {
-		freezer.freeze = func(reason string) {
+		freezer.writer = func() *format.Writer {
 			if rec := recorder.Load(); rec != nil {
-				rec.Writer().Freeze(reason)
+				return rec.Writer()
 			}
+			return nil
 		}
 		onBatch = freezer.batch
 	}
