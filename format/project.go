@@ -71,7 +71,17 @@ type projector struct {
 	// built and the dictionaries), bounded like the full reader's.
 	held     int64
 	dictHeld int64
+	// decoded maps a stored buffer (its offset in the body of the
+	// message being read) to what it decompressed to, so that buffers the
+	// writer stored once for several columns (pid and tid, uid and euid,
+	// path and path_raw indices, ...) are decompressed once. Entries are
+	// only valid while the message's arrays are being built: the arrays
+	// hold the references, the map only borrows them.
+	decoded map[storedRef]*memory.Buffer
 }
+
+// storedRef is where a buffer's bytes are in a message body.
+type storedRef struct{ off, length uint64 }
 
 // dictValues accumulates a dictionary and its deltas as Go memory.
 type dictValues struct {
@@ -183,7 +193,7 @@ func walkSegment(path string, want *[NumColumns]bool, pick func(segment string, 
 		return st, err
 	}
 	defer dec.Close()
-	p := &projector{name: name, f: f, dec: dec, dicts: map[int64]*dictValues{}}
+	p := &projector{name: name, f: f, dec: dec, dicts: map[int64]*dictValues{}, decoded: map[storedRef]*memory.Buffer{}}
 	p.want = *want
 	for off < end {
 		next, kind, eos, err := checkMessageAt(f, off, end)
@@ -341,42 +351,57 @@ func (p *projector) node(rb fbTable, i int) (fbNode, error) {
 // rawBuffer returns buffer i of a batch body as stored, whether it is
 // compressed, and its decompressed size.
 func (p *projector) rawBuffer(rb fbTable, body []byte, i int) (raw []byte, compressed bool, size int64, err error) {
+	_, raw, compressed, size, err = p.storedBuffer(rb, body, i)
+	return raw, compressed, size, err
+}
+
+// storedBuffer is rawBuffer that also says where the buffer's bytes are
+// stored, which identifies bytes stored once for several buffers.
+func (p *projector) storedBuffer(rb fbTable, body []byte, i int) (ref storedRef, raw []byte, compressed bool, size int64, err error) {
 	start, n, _ := rb.vector(2, 16)
 	if i >= n {
-		return nil, false, 0, fmt.Errorf("%w: buffer %d of %d", errMalformed, i, n)
+		return ref, nil, false, 0, fmt.Errorf("%w: buffer %d of %d", errMalformed, i, n)
 	}
 	off := binary.LittleEndian.Uint64(rb.buf[start+16*i:])
 	length := binary.LittleEndian.Uint64(rb.buf[start+16*i+8:])
+	ref = storedRef{off, length}
 	raw = body[off : off+length] // bounds checked by checkRecordBatchFB
 	if length == 0 {
-		return nil, false, 0, nil
+		return ref, nil, false, 0, nil
 	}
 	if _, ok, _ := rb.sub(3); !ok { // uncompressed body
-		return raw, false, int64(len(raw)), nil
+		return ref, raw, false, int64(len(raw)), nil
 	}
 	if len(raw) < 8 {
-		return nil, false, 0, fmt.Errorf("%w: compressed buffer %d too short", errMalformed, i)
+		return ref, nil, false, 0, fmt.Errorf("%w: compressed buffer %d too short", errMalformed, i)
 	}
 	size = int64(binary.LittleEndian.Uint64(raw))
 	if size == -1 {
-		return raw[8:], false, int64(len(raw) - 8), nil
+		return ref, raw[8:], false, int64(len(raw) - 8), nil
 	}
 	if size < 0 {
-		return nil, false, 0, fmt.Errorf("%w: buffer %d claims %d bytes", errReadBudget, i, size)
+		return ref, nil, false, 0, fmt.Errorf("%w: buffer %d claims %d bytes", errReadBudget, i, size)
 	}
-	return raw[8:], true, size, nil
+	return ref, raw[8:], true, size, nil
 }
 
 // buffer decompresses buffer i of a batch body. A pooled buffer's memory
 // goes back to decodePool when arrow releases it; string value bytes
 // must not be pooled (see bufpool.go).
 func (p *projector) buffer(rb fbTable, body []byte, i int, pooled bool) (*memory.Buffer, error) {
-	raw, compressed, size, err := p.rawBuffer(rb, body, i)
+	ref, raw, compressed, size, err := p.storedBuffer(rb, body, i)
 	if err != nil {
 		return nil, err
 	}
 	if size == 0 {
 		return memory.NewBufferBytes(nil), nil
+	}
+	reuse := compressed && pooled
+	if reuse {
+		if b, ok := p.decoded[ref]; ok && int64(b.Len()) == size {
+			b.Retain()
+			return b, nil
+		}
 	}
 	if p.held+size > maxReadMemory {
 		return nil, fmt.Errorf("%w: buffer %d claims %d bytes", errReadBudget, i, size)
@@ -399,7 +424,11 @@ func (p *projector) buffer(rb fbTable, body []byte, i int, pooled bool) (*memory
 		return nil, fmt.Errorf("buffer %d: %w", i, fmt.Errorf("%w: decompressed %d bytes, want %d: %v", errMalformed, len(out), size, err))
 	}
 	if pooled {
-		return memory.NewBufferWithAllocator(out, &decodePool), nil
+		b := memory.NewBufferWithAllocator(out, &decodePool)
+		if reuse {
+			p.decoded[ref] = b
+		}
+		return b, nil
 	}
 	return memory.NewBufferBytes(out), nil
 }
@@ -523,6 +552,8 @@ func (p *projector) arrayData(rb fbTable, body []byte, t arrow.DataType, node, b
 
 func (p *projector) readDictionary(meta, body []byte) error {
 	rb, id, isDelta := recordBatchFB(meta, true)
+	clear(p.decoded)
+	defer clear(p.decoded)
 	var col ColumnID = -1
 	for c := range Columns {
 		if layouts[c].dictID == id {
@@ -568,6 +599,8 @@ func (p *projector) readDictionary(meta, body []byte) error {
 // order; Batch maps them back to their column ids.
 func (p *projector) readBatch(meta, body []byte) (arrow.RecordBatch, error) {
 	rb, _, _ := recordBatchFB(meta, false)
+	clear(p.decoded)
+	defer clear(p.decoded) // the arrays, not the map, own the buffers
 	rows := rb.int64Field(0)
 	if rows < 0 || rows > 1<<31-1 {
 		return nil, fmt.Errorf("%w: batch of %d rows", errMalformed, rows)
