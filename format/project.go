@@ -71,7 +71,7 @@ type projector struct {
 	// built and the dictionaries), bounded like the full reader's.
 	held     int64
 	dictHeld int64
-	// decoded maps a stored buffer (its offset in the body of the
+	// decoded maps a stored buffer (its place in the body of the
 	// message being read) to what it decompressed to, so that buffers the
 	// writer stored once for several columns (pid and tid, uid and euid,
 	// path and path_raw indices, ...) are decompressed once. Entries are
@@ -348,15 +348,9 @@ func (p *projector) node(rb fbTable, i int) (fbNode, error) {
 	return nd, nil
 }
 
-// rawBuffer returns buffer i of a batch body as stored, whether it is
-// compressed, and its decompressed size.
-func (p *projector) rawBuffer(rb fbTable, body []byte, i int) (raw []byte, compressed bool, size int64, err error) {
-	_, raw, compressed, size, err = p.storedBuffer(rb, body, i)
-	return raw, compressed, size, err
-}
-
-// storedBuffer is rawBuffer that also says where the buffer's bytes are
-// stored, which identifies bytes stored once for several buffers.
+// storedBuffer returns buffer i of a batch body as stored, where in the
+// body it is (which identifies bytes stored once for several buffers),
+// whether it is compressed, and its decompressed size.
 func (p *projector) storedBuffer(rb fbTable, body []byte, i int) (ref storedRef, raw []byte, compressed bool, size int64, err error) {
 	start, n, _ := rb.vector(2, 16)
 	if i >= n {
@@ -438,7 +432,7 @@ func (p *projector) buffer(rb fbTable, body []byte, i int, pooled bool) (*memory
 // at most, as many as the stored buffer has) instead of decompressed.
 // Zero offsets and zero validity bits describe the same all-null column.
 func (p *projector) nullBuffer(rb fbTable, body []byte, i int, need int64) (*memory.Buffer, error) {
-	_, _, size, err := p.rawBuffer(rb, body, i)
+	_, _, _, size, err := p.storedBuffer(rb, body, i)
 	if err != nil {
 		return nil, err
 	}
