@@ -397,3 +397,9 @@ func newColBuf(c ColumnID) colBuf {
 	}
 	panic("format: no column buffer for " + Columns[c].Name)
 }
+
+// rowAdder takes the rows of the kinds it serves: a column buffer, or a
+// column group.
+type rowAdder interface {
+	add(ev *Event, row int, nulls bool)
+}

@@ -72,10 +72,18 @@ func newBodyCompressor() (*bodyCompressor, error) {
 
 func (c *bodyCompressor) close() { _ = c.enc.Close() }
 
+// dictTarget turns a record batch into a dictionary batch (see
+// compress).
+type dictTarget struct {
+	id    int64
+	delta bool
+}
+
 // compress returns the message (flatbuffer metadata) and body of payload
 // p, a record or dictionary batch written without compression, with its
-// buffers compressed.
-func (c *bodyCompressor) compress(p *ipc.Payload, meta []byte, header byte) (newMeta, body []byte, err error) {
+// buffers compressed. With asDict, p is a one-column record batch that
+// is written as the dictionary batch asDict describes.
+func (c *bodyCompressor) compress(p *ipc.Payload, meta []byte, header byte, asDict *dictTarget) (newMeta, body []byte, err error) {
 	msg, err := fbTableAt(meta, le32(meta, 0))
 	if err != nil {
 		return nil, nil, err
@@ -98,6 +106,13 @@ func (c *bodyCompressor) compress(p *ipc.Payload, meta []byte, header byte) (new
 	}
 	if _, ok, _ := rb.sub(3); ok {
 		return nil, nil, fmt.Errorf("compress batch: body is already compressed")
+	}
+	outHeader := header
+	if asDict != nil {
+		if header != fbHeaderRecordBatch {
+			return nil, nil, fmt.Errorf("compress batch: only a record batch can become a dictionary batch")
+		}
+		outHeader, dictID, isDelta = fbHeaderDictionaryBatch, asDict.id, asDict.delta
 	}
 	length := rb.int64Field(0)
 	nodeStart, nodes, err := rb.vector(1, 16)
@@ -164,7 +179,7 @@ func (c *bodyCompressor) compress(p *ipc.Payload, meta []byte, header byte) (new
 	b.PrependUOffsetTSlot(2, bufVec, 0)
 	b.PrependUOffsetTSlot(3, comp, 0)
 	hdrRef := b.EndObject()
-	if header == fbHeaderDictionaryBatch {
+	if outHeader == fbHeaderDictionaryBatch {
 		b.StartObject(3)
 		b.PrependInt64Slot(0, dictID, 0)
 		b.PrependUOffsetTSlot(1, hdrRef, 0)
@@ -173,7 +188,7 @@ func (c *bodyCompressor) compress(p *ipc.Payload, meta []byte, header byte) (new
 	}
 	b.StartObject(5) // Message
 	b.PrependInt16Slot(0, fbMetadataV5, 0)
-	b.PrependByteSlot(1, header, 0)
+	b.PrependByteSlot(1, outHeader, 0)
 	b.PrependUOffsetTSlot(2, hdrRef, 0)
 	b.PrependInt64Slot(3, int64(len(c.body)), 0)
 	b.Finish(b.EndObject())

@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/klauspost/compress/zstd"
 )
@@ -29,17 +30,29 @@ type colLayout struct {
 	dictID      int64 // -1 unless dictionary-encoded
 }
 
-var layouts = func() [NumColumns]colLayout {
+// layoutsFor returns where each column's nodes and buffers are in a
+// batch of schema version v (the types differ from GroupsVersion on).
+func layoutsFor(v int) *[NumColumns]colLayout {
+	if v >= GroupsVersion {
+		return &layoutsGrouped
+	}
+	return &layoutsPlain
+}
+
+var layoutsPlain, layoutsGrouped = computeLayouts(1), computeLayouts(GroupsVersion)
+
+func computeLayouts(v int) [NumColumns]colLayout {
 	var out [NumColumns]colLayout
 	node, buf, dict := 0, 0, int64(0)
-	for c, col := range Columns {
+	for c := range Columns {
+		t := StorageType(ColumnID(c), v)
 		l := colLayout{node: node, buf: buf, dictID: -1}
-		switch col.Type.ID() {
+		switch t.ID() {
 		case arrow.STRING:
 			l.nodes, l.bufs = 1, 3
 		case arrow.LIST:
 			l.nodes, l.bufs = 2, 4
-			if col.Type.(*arrow.ListType).Elem().ID() == arrow.STRING {
+			if t.(*arrow.ListType).Elem().ID() == arrow.STRING {
 				l.bufs = 5
 			}
 		case arrow.MAP:
@@ -54,7 +67,7 @@ var layouts = func() [NumColumns]colLayout {
 		out[c] = l
 	}
 	return out
-}()
+}
 
 // projector reads one segment's messages for a projected scan.
 type projector struct {
@@ -65,6 +78,8 @@ type projector struct {
 	// columns is how many columns the segment's schema version has; a
 	// wanted column beyond them is read as nulls.
 	columns int
+	version int
+	layouts *[NumColumns]colLayout
 	dicts   map[int64]*dictValues
 	body    []byte
 	// held counts decompressed bytes held at once (the batch being
@@ -83,17 +98,67 @@ type projector struct {
 // storedRef is where a buffer's bytes are in a message body.
 type storedRef struct{ off, length uint64 }
 
-// dictValues accumulates a dictionary and its deltas as Go memory.
+// dictValues accumulates a dictionary and its deltas as Go memory,
+// append-only: arrays built over it stay valid as it grows.
 type dictValues struct {
+	typ     arrow.DataType
+	n       int
+	nulls   int
+	valid   []byte // validity bitmap
 	offsets []int32
-	data    []byte
-	arr     arrow.Array // built lazily, rebuilt after a delta
+	data    []byte // string bytes, or fixed-width values
+	width   int    // bytes per fixed-width value; 0 for strings
+	arr     arrow.Array
+}
+
+func newDictValues(typ arrow.DataType) *dictValues {
+	d := &dictValues{typ: typ}
+	if fw, ok := typ.(arrow.FixedWidthDataType); ok {
+		d.width = fw.BitWidth() / 8
+	} else {
+		d.offsets = []int32{0}
+	}
+	return d
+}
+
+// add appends part, a dictionary batch of d's type that ValidateFull accepted.
+func (d *dictValues) add(part arrow.Array) {
+	for i := 0; i < part.Len(); i++ {
+		if d.n%8 == 0 {
+			d.valid = append(d.valid, 0)
+		}
+		if part.IsValid(i) {
+			d.valid[d.n/8] |= 1 << (d.n % 8)
+		} else {
+			d.nulls++
+		}
+		d.n++
+	}
+	if s, ok := part.(*array.String); ok {
+		for i := 0; i < s.Len(); i++ {
+			d.data = append(d.data, s.Value(i)...)
+			d.offsets = append(d.offsets, int32(len(d.data)))
+		}
+	} else {
+		pd := part.Data()
+		off, n := pd.Offset()*d.width, pd.Len()*d.width
+		d.data = append(d.data, pd.Buffers()[1].Bytes()[off:off+n]...)
+	}
+	if d.arr != nil {
+		d.arr.Release()
+		d.arr = nil
+	}
 }
 
 func (d *dictValues) array() arrow.Array {
 	if d.arr == nil {
-		n := len(d.offsets) - 1
-		data := array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{nil, memory.NewBufferBytes(asBytes(d.offsets)), memory.NewBufferBytes(d.data)}, nil, 0, 0)
+		valid := memory.NewBufferBytes(d.valid[:bitutil.BytesForBits(int64(d.n))])
+		var data arrow.ArrayData
+		if d.width == 0 {
+			data = array.NewData(d.typ, d.n, []*memory.Buffer{valid, memory.NewBufferBytes(asBytes(d.offsets)), memory.NewBufferBytes(d.data)}, nil, d.nulls, 0)
+		} else {
+			data = array.NewData(d.typ, d.n, []*memory.Buffer{valid, memory.NewBufferBytes(d.data)}, nil, d.nulls, 0)
+		}
 		d.arr = array.MakeFromData(data)
 		data.Release()
 	}
@@ -302,6 +367,7 @@ func (p *projector) checkSchema(meta []byte) error {
 		return fmt.Errorf("invalid schema version %d", v)
 	}
 	p.columns = ColumnsInVersion(v)
+	p.version, p.layouts = v, layoutsFor(v)
 	i := 0
 	err = schema.tables(1, func(f fbTable) error {
 		if i < p.columns {
@@ -545,12 +611,13 @@ func (p *projector) arrayData(rb fbTable, body []byte, t arrow.DataType, node, b
 }
 
 func (p *projector) readDictionary(meta, body []byte) error {
+	if p.layouts == nil {
+		return fmt.Errorf("%w: dictionary before the schema", errMalformed)
+	}
 	rb, id, isDelta := recordBatchFB(meta, true)
-	clear(p.decoded)
-	defer clear(p.decoded)
 	var col ColumnID = -1
-	for c := range Columns {
-		if layouts[c].dictID == id {
+	for c := 0; c < p.columns; c++ {
+		if p.layouts[c].dictID == id {
 			col = ColumnID(c)
 		}
 	}
@@ -560,8 +627,11 @@ func (p *projector) readDictionary(meta, body []byte) error {
 	if !p.want[col] {
 		return nil
 	}
+	clear(p.decoded)
+	defer clear(p.decoded)
 	node, buf := 0, 0
-	data, err := p.arrayData(rb, body, arrow.BinaryTypes.String, &node, &buf)
+	valueType := StorageType(col, p.version).(*arrow.DictionaryType).ValueType
+	data, err := p.arrayData(rb, body, valueType, &node, &buf)
 	if err != nil {
 		return err
 	}
@@ -573,25 +643,24 @@ func (p *projector) readDictionary(meta, body []byte) error {
 	}
 	d := p.dicts[id]
 	if d == nil || !isDelta {
-		d = &dictValues{offsets: []int32{0}}
+		d = newDictValues(valueType)
 		p.dicts[id] = d
 	}
-	s := arr.(*array.String)
-	p.dictHeld += int64(len(s.ValueBytes()) + 4*s.Len())
-	for i := 0; i < s.Len(); i++ {
-		d.data = append(d.data, s.Value(i)...)
-		d.offsets = append(d.offsets, int32(len(d.data)))
+	for _, b := range arr.Data().Buffers() {
+		if b != nil {
+			p.dictHeld += int64(b.Len())
+		}
 	}
-	if d.arr != nil {
-		d.arr.Release()
-		d.arr = nil
-	}
+	d.add(arr)
 	return nil
 }
 
 // readBatch builds a record batch of the wanted columns only, in schema
 // order; Batch maps them back to their column ids.
 func (p *projector) readBatch(meta, body []byte) (arrow.RecordBatch, error) {
+	if p.layouts == nil {
+		return nil, fmt.Errorf("%w: record batch before the schema", errMalformed)
+	}
 	rb, _, _ := recordBatchFB(meta, false)
 	clear(p.decoded)
 	defer clear(p.decoded) // the arrays, not the map, own the buffers
@@ -607,11 +676,11 @@ func (p *projector) readBatch(meta, body []byte) (arrow.RecordBatch, error) {
 			a.Release()
 		}
 	}
+	var rv rowValidity
 	for c := range Columns {
 		if !p.want[c] {
 			continue
 		}
-		l := layouts[c]
 		var arr arrow.Array
 		if c >= p.columns { // newer than the segment: unknown
 			arr = array.MakeArrayOfNull(memory.DefaultAllocator, Columns[c].Type, int(rows))
@@ -619,8 +688,10 @@ func (p *projector) readBatch(meta, body []byte) (arrow.RecordBatch, error) {
 			fields = append(fields, arrow.Field{Name: Columns[c].Name, Type: Columns[c].Type, Nullable: true})
 			continue
 		}
+		l := p.layouts[c]
 		node, buf := l.node, l.buf
-		data, err := p.arrayData(rb, body, Columns[c].Type, &node, &buf)
+		stored := StorageType(ColumnID(c), p.version)
+		data, err := p.arrayData(rb, body, stored, &node, &buf)
 		if err != nil {
 			release()
 			return nil, err
@@ -633,8 +704,18 @@ func (p *projector) readBatch(meta, body []byte) (arrow.RecordBatch, error) {
 				return nil, fmt.Errorf("%w: batch before dictionary %d", errMalformed, l.dictID)
 			}
 			indices := array.MakeFromData(data)
-			arr = array.NewDictionaryArray(TypeDictString, indices, d.array())
+			arr = array.NewDictionaryArray(stored.(*arrow.DictionaryType), indices, d.array())
 			indices.Release()
+			if p.version >= GroupsVersion && groupOf[c] >= 0 {
+				logical, err := logicalColumn(ColumnID(c), arr, &rv)
+				arr.Release()
+				if err != nil {
+					data.Release()
+					release()
+					return nil, err
+				}
+				arr = logical
+			}
 		} else {
 			arr = array.MakeFromData(data)
 		}

@@ -301,6 +301,12 @@ func readSegmentWith(path string, fn func(rec arrow.RecordBatch, index int) erro
 		if err := validateRecord(rec, false); err != nil {
 			return fmt.Errorf("segment %s: batch %d: %w", name, st.Batches, err)
 		}
+		if version >= GroupsVersion {
+			if rec, err = logicalRecord(rec); err != nil {
+				return fmt.Errorf("segment %s: batch %d: %w", name, st.Batches, err)
+			}
+			defer rec.Release()
+		}
 		if version < SchemaVersion {
 			rec = upgradeRecord(rec)
 			defer rec.Release()
@@ -392,8 +398,8 @@ func checkSchema(name string, s *arrow.Schema) (int, error) {
 	}
 	for c := 0; c < s.NumFields(); c++ {
 		f := s.Field(c)
-		if f.Name != Columns[c].Name || !arrow.TypeEqual(f.Type, Columns[c].Type) {
-			return 0, fmt.Errorf("segment %s: column %d is %s %s, want %s %s", name, c, f.Name, f.Type, Columns[c].Name, Columns[c].Type)
+		if want := StorageType(ColumnID(c), v); f.Name != Columns[c].Name || !arrow.TypeEqual(f.Type, want) {
+			return 0, fmt.Errorf("segment %s: column %d is %s %s, want %s %s", name, c, f.Name, f.Type, Columns[c].Name, want)
 		}
 	}
 	return v, nil

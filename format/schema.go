@@ -10,8 +10,10 @@ import (
 // column is added, removed or changes meaning; readers accept every
 // version up to their own and refuse newer ones.
 //
-// Version 2 added truncated; version 3 the script_* columns.
-const SchemaVersion = 3
+// Version 2 added truncated; version 3 the script_* columns; version 4
+// stores the columns of each group in Groups as dictionaries that share
+// their indices (see StorageType).
+const SchemaVersion = 4
 
 // Metadata keys stored on the Arrow schema of every segment.
 const (
@@ -206,6 +208,75 @@ func ColumnsInVersion(v int) int {
 	return n
 }
 
+// A Group is a set of columns that describe one entity of a row: the
+// file a row acts on, or the two ends of a socket. From schema version
+// GroupsVersion on, a segment stores each member as a dictionary-encoded
+// column (StorageType), and all members of a group share one dictionary
+// index per row: entry k of every member's dictionary belongs to the same
+// distinct combination of the members' values, so the members' index
+// buffers are the same bytes and the writer stores them once. A file
+// opened a thousand times then costs one small index per open, instead of
+// its path, raw path, device and inode each time. Readers return the
+// columns with their logical types (Column.Type): any Arrow reader sees
+// ordinary dictionary columns.
+type Group struct {
+	Name    string
+	Members []ColumnID
+}
+
+// GroupsVersion is the first schema version that stores Groups.
+const GroupsVersion = 4
+
+// Groups are the column groups; a column is in at most one.
+var Groups = []Group{
+	{"file", []ColumnID{ColPath, ColPathRaw, ColDev, ColIno}},
+	{"endpoints", []ColumnID{ColFamily, ColSockType, ColProto, ColSaddr, ColDaddr, ColDport}},
+}
+
+// groupOf is the index in Groups of each column's group, or -1.
+var groupOf = func() [NumColumns]int {
+	var g [NumColumns]int
+	for c := range g {
+		g[c] = -1
+	}
+	for i, gr := range Groups {
+		for _, c := range gr.Members {
+			g[c] = i
+		}
+	}
+	return g
+}()
+
+// storageTypes holds the stored type of every column from GroupsVersion on.
+var storageTypes = func() [NumColumns]arrow.DataType {
+	var t [NumColumns]arrow.DataType
+	for c := range t {
+		t[c] = Columns[c].Type
+		if groupOf[c] >= 0 && Columns[c].Type.ID() != arrow.DICTIONARY {
+			t[c] = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: Columns[c].Type}
+		}
+	}
+	return t
+}()
+
+// StorageType is the Arrow type column c has in a segment of schema
+// version v: its logical type, except for the members of a group (from
+// GroupsVersion on), which are dictionaries of their logical type.
+func StorageType(c ColumnID, v int) arrow.DataType {
+	if v >= GroupsVersion {
+		return storageTypes[c]
+	}
+	return Columns[c].Type
+}
+
+// GroupOf returns the group column c belongs to, if any.
+func GroupOf(c ColumnID) (Group, bool) {
+	if groupOf[c] < 0 {
+		return Group{}, false
+	}
+	return Groups[groupOf[c]], true
+}
+
 // Shared Arrow types, so that a column's type is spelled once.
 var (
 	TypeDictString = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
@@ -367,9 +438,19 @@ func ColumnByName(name string) (ColumnID, bool) {
 	return -1, false
 }
 
-// Schema returns the Arrow schema of the current version, with each
-// field's description and kinds in its metadata.
+// Schema returns the Arrow schema of the current version as readers
+// return it (logical types), with each field's description and kinds in
+// its metadata.
 func Schema() *arrow.Schema {
+	return schemaWith(func(c ColumnID) arrow.DataType { return Columns[c].Type })
+}
+
+// storageSchema is the schema of a segment written now (storage types).
+func storageSchema() *arrow.Schema {
+	return schemaWith(func(c ColumnID) arrow.DataType { return StorageType(c, SchemaVersion) })
+}
+
+func schemaWith(typeOf func(ColumnID) arrow.DataType) *arrow.Schema {
 	fields := make([]arrow.Field, NumColumns)
 	for i, c := range Columns {
 		var kinds []string
@@ -380,7 +461,7 @@ func Schema() *arrow.Schema {
 		}
 		fields[i] = arrow.Field{
 			Name:     c.Name,
-			Type:     c.Type,
+			Type:     typeOf(ColumnID(i)),
 			Nullable: true,
 			Metadata: arrow.NewMetadata(
 				[]string{MetaFieldDoc, MetaFieldKinds},

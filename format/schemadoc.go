@@ -12,13 +12,18 @@ type ColumnDoc struct {
 	Type  string   `json:"type"`
 	Kinds []string `json:"kinds"`
 	Doc   string   `json:"doc"`
+	// Group names the column group the column is stored in (Groups), if any.
+	Group string `json:"group,omitempty"`
 }
 
 // SchemaDoc lists the columns of the current schema, from Columns.
 func SchemaDoc() []ColumnDoc {
 	out := make([]ColumnDoc, 0, NumColumns)
-	for _, c := range Columns {
+	for i, c := range Columns {
 		d := ColumnDoc{Name: c.Name, Type: TypeName(c), Doc: c.Doc}
+		if g, ok := GroupOf(ColumnID(i)); ok {
+			d.Group = g.Name
+		}
 		if c.Kinds == allKinds {
 			d.Kinds = []string{"all"}
 		} else {
@@ -75,7 +80,24 @@ func WriteSchemaMarkdown(w io.Writer) error {
 	b.WriteString("  Each entry's `hash` covers its fields and `prev_hash`, the previous entry's hash\n")
 	b.WriteString("  (the first links to `header_hash`). Retention marks entries `pruned` with a\n")
 	b.WriteString("  reason instead of removing them. `rewind-replay verify` checks all of this.\n\n")
-	b.WriteString("## Kinds\n\n")
+	b.WriteString("## Column groups\n\n")
+	b.WriteString("Some columns describe one entity of a row together. From schema version\n")
+	fmt.Fprintf(&b, "%d on, a segment stores each member of a group as a dictionary of its type (an\n", GroupsVersion)
+	b.WriteString("`int32` index into the values), and all members of a group share the index: entry\n")
+	b.WriteString("*k* of every member's dictionary belongs to the same distinct combination of the\n")
+	b.WriteString("members' values, and entry 0 is all nulls. The index buffers are then the same\n")
+	b.WriteString("bytes and are stored once. Any Arrow reader sees ordinary dictionary columns;\n")
+	b.WriteString("rewind's readers return the types listed under Columns. A segment holds at most\n")
+	fmt.Fprintf(&b, "%d entries per group; the recorder starts a new segment before that.\n\n", maxGroupEntries)
+	b.WriteString("| group | columns |\n|---|---|\n")
+	for _, g := range Groups {
+		var names []string
+		for _, c := range g.Members {
+			names = append(names, "`"+Columns[c].Name+"`")
+		}
+		fmt.Fprintf(&b, "| %s | %s |\n", g.Name, strings.Join(names, ", "))
+	}
+	b.WriteString("\n## Kinds\n\n")
 	var kinds []string
 	for _, k := range Kinds() {
 		kinds = append(kinds, "`"+k.String()+"`")

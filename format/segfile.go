@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	flatbuffers "github.com/google/flatbuffers/go"
@@ -56,6 +57,16 @@ type segmentFile struct {
 	recs   []fileBlock
 	ipcw   *ipc.Writer
 	comp   *bodyCompressor
+	// beforeRecord, when set, runs before each record batch message is
+	// written: the writer adds its delta dictionaries there (see
+	// groupCol), after the dictionaries the IPC writer wrote for the
+	// same batch.
+	beforeRecord func() error
+	// deltaEnc encodes delta dictionaries, one IPC writer per value type;
+	// deltaID is the dictionary the one being encoded belongs to.
+	deltaEnc map[arrow.Type]deltaEncoder
+	deltaID  int64
+	mem      memory.Allocator
 }
 
 func createSegmentFile(path string, mem memory.Allocator) (*segmentFile, error) {
@@ -63,7 +74,7 @@ func createSegmentFile(path string, mem memory.Allocator) (*segmentFile, error) 
 	if err != nil {
 		return nil, fmt.Errorf("create segment: %w", err)
 	}
-	s := &segmentFile{path: path, f: f, bw: bufio.NewWriterSize(f, 1<<20), sum: sha256.New()}
+	s := &segmentFile{path: path, f: f, bw: bufio.NewWriterSize(f, 1<<20), sum: sha256.New(), mem: mem}
 	// ipc.Writer never calls Start; the magic goes first and reaches the
 	// disk at once, so that even an empty unfinished segment is ours.
 	err = s.Start()
@@ -80,7 +91,7 @@ func createSegmentFile(path string, mem memory.Allocator) (*segmentFile, error) 
 	}
 	// Uncompressed here: WritePayload compresses (see compress.go).
 	s.ipcw = ipc.NewWriterWithPayloadWriter(s,
-		ipc.WithSchema(Schema()),
+		ipc.WithSchema(storageSchema()),
 		ipc.WithAllocator(mem),
 		ipc.WithDictionaryDeltas(true),
 	)
@@ -110,9 +121,15 @@ func (s *segmentFile) WritePayload(p ipc.Payload) error {
 	header := messageHeaderType(meta.Bytes())
 	var metaLen int
 	var err error
+	if header == fbHeaderRecordBatch && s.beforeRecord != nil {
+		if err := s.beforeRecord(); err != nil {
+			return err
+		}
+		start = s.pos
+	}
 	if header == fbHeaderRecordBatch || header == fbHeaderDictionaryBatch {
 		var m, body []byte
-		if m, body, err = s.comp.compress(&p, meta.Bytes(), header); err == nil {
+		if m, body, err = s.comp.compress(&p, meta.Bytes(), header, nil); err == nil {
 			metaLen, err = writeMessage(s, m, body)
 		}
 	} else {
@@ -132,6 +149,56 @@ func (s *segmentFile) WritePayload(p ipc.Payload) error {
 	}
 	return nil
 }
+
+// writeDictDelta writes values as a delta batch of dictionary id.
+func (s *segmentFile) writeDictDelta(id int64, values arrow.Array) error {
+	enc, ok := s.deltaEnc[values.DataType().ID()]
+	if !ok {
+		if s.deltaEnc == nil {
+			s.deltaEnc = map[arrow.Type]deltaEncoder{}
+		}
+		enc.schema = arrow.NewSchema([]arrow.Field{{Name: "values", Type: values.DataType(), Nullable: true}}, nil)
+		enc.w = ipc.NewWriterWithPayloadWriter(payloadFunc(s.writeDeltaPayload), ipc.WithSchema(enc.schema), ipc.WithAllocator(s.mem))
+		s.deltaEnc[values.DataType().ID()] = enc
+	}
+	s.deltaID = id
+	rec := array.NewRecordBatch(enc.schema, []arrow.Array{values}, int64(values.Len()))
+	defer rec.Release()
+	return enc.w.Write(rec)
+}
+
+type deltaEncoder struct {
+	w      *ipc.Writer
+	schema *arrow.Schema
+}
+
+// writeDeltaPayload writes the record batch of a one-column delta
+// encoder as a delta dictionary batch (its schema message is dropped).
+func (s *segmentFile) writeDeltaPayload(p ipc.Payload) error {
+	meta := p.Meta()
+	defer meta.Release()
+	if messageHeaderType(meta.Bytes()) != fbHeaderRecordBatch {
+		return nil
+	}
+	start := s.pos
+	m, body, err := s.comp.compress(&p, meta.Bytes(), fbHeaderRecordBatch, &dictTarget{id: s.deltaID, delta: true})
+	if err != nil {
+		return err
+	}
+	metaLen, err := writeMessage(s, m, body)
+	if err != nil {
+		return err
+	}
+	s.dicts = append(s.dicts, fileBlock{offset: start, meta: int32(metaLen), body: s.pos - start - int64(metaLen)})
+	return nil
+}
+
+// payloadFunc is an ipc.PayloadWriter that hands each payload to a func.
+type payloadFunc func(ipc.Payload) error
+
+func (f payloadFunc) Start() error                     { return nil }
+func (f payloadFunc) WritePayload(p ipc.Payload) error { return f(p) }
+func (f payloadFunc) Close() error                     { return nil }
 
 // Close implements ipc.PayloadWriter: end-of-stream marker, then footer.
 func (s *segmentFile) Close() error {

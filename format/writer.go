@@ -29,15 +29,39 @@ const (
 )
 
 var (
-	schemaOnce sync.Once
-	schemaV1   *arrow.Schema
+	schemaOnce    sync.Once
+	schemaLogical *arrow.Schema
+	schemaStored  *arrow.Schema
+	dictIDs       [NumColumns]int64
 )
 
-// currentSchema is Schema(), built once: record batches and the IPC
-// writer must share one schema value.
+func initSchemas() {
+	schemaOnce.Do(func() {
+		schemaLogical, schemaStored = Schema(), storageSchema()
+		// The IPC writer numbers dictionaries in field order.
+		id := int64(0)
+		for c := range dictIDs {
+			dictIDs[c] = -1
+			if StorageType(ColumnID(c), SchemaVersion).ID() == arrow.DICTIONARY {
+				dictIDs[c] = id
+				id++
+			}
+		}
+	})
+}
+
+// currentSchema is Schema(), built once: what readers return.
 func currentSchema() *arrow.Schema {
-	schemaOnce.Do(func() { schemaV1 = Schema() })
-	return schemaV1
+	initSchemas()
+	return schemaLogical
+}
+
+// writtenSchema is the schema segments are written with (storage
+// types), built once: record batches and the IPC writer must share one
+// schema value.
+func writtenSchema() *arrow.Schema {
+	initSchemas()
+	return schemaStored
 }
 
 // Writer appends events to a recording directory. It is not safe for
@@ -56,8 +80,9 @@ type Writer struct {
 	err        error // sticky: after a write error the writer refuses more
 	closed     bool
 
-	cols     [NumColumns]colBuf
-	kindCols [numKinds][]colBuf
+	cols     [NumColumns]colBuf // nil for group members
+	groups   []*groupCol
+	kindCols [numKinds][]rowAdder
 	rows     int // rows in the batch being built
 	// batch bounds
 	batchFirstTs  int64
@@ -103,10 +128,25 @@ func Create(opts WriterOptions) (*Writer, error) {
 	w := &Writer{opts: opts, mem: memory.DefaultAllocator}
 	w.stats.EventsByKind = map[Kind]uint64{}
 	for c := ColumnID(0); c < NumColumns; c++ {
+		if groupOf[c] >= 0 {
+			continue
+		}
 		w.cols[c] = newColBuf(c)
 		for _, k := range Kinds() {
 			if Columns[c].Kinds.Has(k) {
 				w.kindCols[k] = append(w.kindCols[k], w.cols[c])
+			}
+		}
+	}
+	for g := range Groups {
+		gc := newGroupCol(g)
+		w.groups = append(w.groups, gc)
+		for _, k := range Kinds() {
+			for _, c := range Groups[g].Members {
+				if Columns[c].Kinds.Has(k) {
+					w.kindCols[k] = append(w.kindCols[k], gc)
+					break
+				}
 			}
 		}
 	}
@@ -172,6 +212,7 @@ func (w *Writer) openSegment(seq int) error {
 		return w.fail(err)
 	}
 	w.seg = seg
+	seg.beforeRecord = w.writeDeltas
 	w.segOpened = w.opts.Now()
 	w.segEntry = SegmentEntry{Seq: seq, File: name, SchemaVersion: SchemaVersion, OpenedNs: w.segOpened.UnixNano()}
 	w.segByKind = [numKinds]uint64{}
@@ -179,6 +220,9 @@ func (w *Writer) openSegment(seq int) error {
 		if d, ok := c.(*dictCol); ok {
 			d.resetDict()
 		}
+	}
+	for _, g := range w.groups {
+		g.resetDict()
 	}
 	w.stats.Segments++
 	if w.opts.Keyframe != nil {
@@ -232,7 +276,7 @@ func (w *Writer) Append(ev *Event) error {
 	if ev.Kind == KindHeartbeat {
 		w.countDrops(ev)
 	}
-	if !w.batchDue(ev.Ts) {
+	if !w.batchDue(ev.Ts) && (w.inKeyframe || !w.groupFull()) {
 		return nil
 	}
 	if err := w.Flush(); err != nil {
@@ -264,8 +308,32 @@ func (w *Writer) batchDue(ts int64) bool {
 	return now.Sub(w.batchOpened) >= w.opts.BatchMaxAge
 }
 
+// groupFull reports whether a group has reached its entry cap, which
+// ends the batch and the segment before the next row could pass it.
+func (w *Writer) groupFull() bool {
+	for _, g := range w.groups {
+		if g.full() {
+			return true
+		}
+	}
+	return false
+}
+
 func (w *Writer) segmentDue() bool {
-	return w.seg.pos >= w.opts.SegmentMaxBytes || w.opts.Now().Sub(w.segOpened) >= w.opts.SegmentMaxAge
+	return w.groupFull() || w.seg.pos >= w.opts.SegmentMaxBytes || w.opts.Now().Sub(w.segOpened) >= w.opts.SegmentMaxAge
+}
+
+// writeDeltas writes the group entries of the batch being written.
+func (w *Writer) writeDeltas() error {
+	for _, g := range w.groups {
+		err := g.deltas(func(c ColumnID, values arrow.Array) error {
+			return w.seg.writeDictDelta(dictIDs[c], values)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // countDrops adds the drops since the previous heartbeat to the segment.
@@ -302,20 +370,27 @@ func (w *Writer) Flush() error {
 	}
 	arrs := make([]arrow.Array, NumColumns)
 	for i, c := range w.cols {
-		arrs[i] = c.build(w.rows)
+		if c != nil {
+			arrs[i] = c.build(w.rows)
+		}
 	}
-	rec := array.NewRecordBatch(currentSchema(), arrs, int64(w.rows))
+	for _, g := range w.groups {
+		g.buildInto(arrs, w.rows)
+	}
+	rec := array.NewRecordBatch(writtenSchema(), arrs, int64(w.rows))
 	err := w.seg.writeBatch(rec)
 	if err == nil && w.opts.OnBatch != nil {
-		if err = w.hook.reset(w.segEntry.File, w.segEntry.Batches, rec); err == nil {
-			w.opts.OnBatch(&w.hook)
-		}
-		w.hook = Batch{kindByIdx: w.hook.kindByIdx[:0]} // no reference to the reused buffers
+		err = w.runHook(arrs)
 	}
 	rec.Release()
 	for i, a := range arrs {
 		a.Release()
-		w.cols[i].reset()
+		if w.cols[i] != nil {
+			w.cols[i].reset()
+		}
+	}
+	for _, g := range w.groups {
+		g.reset()
 	}
 	w.rows = 0
 	w.sinceClockChk = 0
@@ -332,6 +407,33 @@ func (w *Writer) Flush() error {
 		}
 	}
 	return nil
+}
+
+// runHook gives OnBatch the batch just written as a reader will see it:
+// group members in their logical types.
+func (w *Writer) runHook(stored []arrow.Array) error {
+	arrs := make([]arrow.Array, NumColumns)
+	copy(arrs, stored)
+	for _, g := range w.groups {
+		if err := g.logicalInto(arrs, w.rows); err != nil {
+			return err
+		}
+	}
+	defer func() {
+		for _, g := range w.groups {
+			for _, c := range Groups[g.group].Members {
+				arrs[c].Release()
+			}
+		}
+	}()
+	rec := array.NewRecordBatch(currentSchema(), arrs, int64(w.rows))
+	defer rec.Release()
+	err := w.hook.reset(w.segEntry.File, w.segEntry.Batches, rec)
+	if err == nil {
+		w.opts.OnBatch(&w.hook)
+	}
+	w.hook = Batch{kindByIdx: w.hook.kindByIdx[:0]} // no reference to the reused buffers
+	return err
 }
 
 // Rotate closes the current segment and starts the next one.

@@ -1,0 +1,240 @@
+package format
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+)
+
+// writeBusy writes n events in batches of batchRows and returns the
+// recording's directory: opens of 2000 files (some through a different
+// raw path), connects to 50 endpoints, and process events with neither.
+// (formattest's busy-host mix would import this package.)
+func writeBusy(t *testing.T, n, batchRows int) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "rec")
+	w, err := Create(WriterOptions{Dir: dir, BatchRows: batchRows})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		ev := &Event{Ts: int64(i + 1), Pid: int32(100 + i%50), Comm: "w"}
+		switch f := i * 7919 % 2000; {
+		case i%10 < 7:
+			ev.Kind, ev.Path, ev.Dev, ev.Ino = KindOpen, fmt.Sprintf("/srv/f%d", f), 8, uint64(1000+f)
+			ev.PathRaw = ev.Path
+			if f%3 == 0 {
+				ev.PathRaw = fmt.Sprintf("f%d", f)
+			}
+		case i%10 < 9:
+			ev.Kind, ev.Family, ev.SockType, ev.Proto = KindNet, 2, 1, "tcp"
+			ev.Saddr, ev.Sport = "10.0.0.1", uint16(30000+i%1000)
+			ev.Daddr, ev.Dport = fmt.Sprintf("10.0.1.%d", f%50), 443
+		default:
+			ev.Kind = KindExit
+		}
+		if err := w.Append(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestGroupMembersShareOneIndex reads a segment as any Arrow reader does
+// (storage types) and checks what Groups promise: in every batch the
+// members of a group are dictionaries of the same length whose indices
+// are equal, entry 0 is null in every member, no two entries hold the
+// same combination of values, and the index buffers are stored once in
+// the segment.
+func TestGroupMembersShareOneIndex(t *testing.T) {
+	dir := writeBusy(t, 20000, 4096)
+	path := filepath.Join(dir, SegmentName(1))
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fr, err := ipc.NewFileReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fr.Close()
+	if fr.NumRecords() < 4 {
+		t.Fatalf("%d batches, want several", fr.NumRecords())
+	}
+	for b := 0; b < fr.NumRecords(); b++ {
+		rec, err := fr.RecordBatch(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range Groups {
+			var first *array.Dictionary
+			for _, c := range g.Members {
+				d, ok := rec.Column(int(c)).(*array.Dictionary)
+				if !ok {
+					t.Fatalf("batch %d: %s is %s, want a dictionary", b, Columns[c].Name, rec.Column(int(c)).DataType())
+				}
+				if d.Dictionary().IsValid(0) {
+					t.Errorf("batch %d: %s entry 0 is %v, want null", b, Columns[c].Name, d.Dictionary().ValueStr(0))
+				}
+				if first == nil {
+					first = d
+					continue
+				}
+				if d.Dictionary().Len() != first.Dictionary().Len() {
+					t.Fatalf("batch %d group %s: %s has %d entries, %s %d", b, g.Name, Columns[c].Name, d.Dictionary().Len(), Columns[g.Members[0]].Name, first.Dictionary().Len())
+				}
+				a, z := d.Indices().(*array.Int32), first.Indices().(*array.Int32)
+				if !array.Equal(a, z) {
+					t.Fatalf("batch %d group %s: %s indices differ from %s", b, g.Name, Columns[c].Name, Columns[g.Members[0]].Name)
+				}
+			}
+			seen := map[string]int{}
+			for k := 0; k < first.Dictionary().Len(); k++ {
+				var key strings.Builder
+				for _, c := range g.Members {
+					fmt.Fprintf(&key, "%q|", rec.Column(int(c)).(*array.Dictionary).Dictionary().ValueStr(k))
+				}
+				if j, dup := seen[key.String()]; dup {
+					t.Fatalf("batch %d group %s: entries %d and %d are both %s", b, g.Name, j, k, key.String())
+				}
+				seen[key.String()] = k
+			}
+			if b == fr.NumRecords()-1 && len(seen) < 10 {
+				t.Errorf("group %s: %d entries after %d batches, want the busy mix's many", g.Name, len(seen), b+1)
+			}
+		}
+		rec.Release()
+	}
+
+	// Stored once: every member's index buffer is at the same place.
+	end, err := checkStream(f, int64(len(fileMagic)), fileSize(t, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &projector{name: SegmentName(1), f: f}
+	layouts := layoutsFor(SchemaVersion)
+	batches := 0
+	for off := int64(len(fileMagic)); off < end; {
+		next, kind, eos, err := checkMessageAt(f, off, end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if eos {
+			break
+		}
+		if kind == fbHeaderRecordBatch {
+			meta, _, err := p.readMessage(off, next)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rb, _, _ := recordBatchFB(meta, false)
+			start, n, _ := rb.vector(2, 16)
+			place := func(i int) [2]uint64 {
+				if i >= n {
+					t.Fatalf("buffer %d of %d", i, n)
+				}
+				return [2]uint64{binary.LittleEndian.Uint64(rb.buf[start+16*i:]), binary.LittleEndian.Uint64(rb.buf[start+16*i+8:])}
+			}
+			for _, g := range Groups {
+				want := place(layouts[g.Members[0]].buf + 1)
+				for _, c := range g.Members[1:] {
+					if got := place(layouts[c].buf + 1); got != want {
+						t.Errorf("batch %d: %s indices stored at %v, %s at %v", batches, Columns[c].Name, got, Columns[g.Members[0]].Name, want)
+					}
+				}
+			}
+			batches++
+		}
+		off = next
+	}
+	if batches != fr.NumRecords() {
+		t.Errorf("%d record batch messages, footer lists %d", batches, fr.NumRecords())
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
+}
+
+// TestGroupEntryCapStartsSegment writes more distinct files than a
+// group may hold in one segment: the writer starts a new segment at the
+// cap, no segment's dictionary passes it, and every row reads back.
+func TestGroupEntryCapStartsSegment(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "rec")
+	w, err := Create(WriterOptions{Dir: dir, BatchRows: 8192})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = maxGroupEntries + maxGroupEntries/2
+	for i := 0; i < n; i++ {
+		ev := &Event{Kind: KindOpen, Ts: int64(i + 1), Pid: 7, Path: fmt.Sprintf("/data/f%06d", i), Ino: uint64(i + 1), Dev: 8}
+		if err := w.Append(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(rec.Segments()); got != 2 {
+		t.Fatalf("%d segments, want 2 (one per %d files)", got, maxGroupEntries)
+	}
+	for _, seg := range rec.Segments() {
+		f, err := os.Open(filepath.Join(dir, seg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fr, err := ipc.NewFileReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := fr.RecordBatch(fr.NumRecords() - 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Column(int(ColPath)).(*array.Dictionary).Dictionary().Len(); got > maxGroupEntries {
+			t.Errorf("%s: %d file entries, cap %d", seg, got, maxGroupEntries)
+		}
+		r.Release()
+		fr.Close()
+		f.Close()
+	}
+	next := 0
+	err = rec.Scan(ScanOptions{Kinds: SetOf(KindOpen)}, func(b *Batch) error {
+		for i := 0; i < b.Len(); i++ {
+			want := fmt.Sprintf("/data/f%06d", next)
+			if got := b.String(ColPath, i); got != want {
+				return fmt.Errorf("row %d: path %q, want %q", next, got, want)
+			}
+			if got := b.Uint64(ColIno).Value(i); got != uint64(next+1) {
+				return fmt.Errorf("row %d: ino %d, want %d", next, got, next+1)
+			}
+			next++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next != n {
+		t.Fatalf("read %d open rows, want %d", next, n)
+	}
+}
