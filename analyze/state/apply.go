@@ -36,7 +36,7 @@ func (t *Table) actor(r *Rows, i int) *Process {
 		p.Ppid = int32(v)
 	}
 	if v, ok := r.Str(format.ColComm, i); ok && v != p.Comm {
-		p.Comm = clone(v)
+		p.Comm = t.internCol(r, format.ColComm, i)
 	}
 	if p.Vpid == 0 { // a forked child learns its namespace pid from its own rows
 		if v, ok := r.Int(format.ColVpid, i); ok {
@@ -63,11 +63,13 @@ func (t *Table) fillCommon(p *Process, r *Rows, i int) {
 	if v, ok := r.Uint(format.ColLoginUID, i); ok {
 		p.LoginUID = uint32(v)
 	}
-	if v, ok := r.Str(format.ColComm, i); ok {
-		p.Comm = clone(v)
+	// Names repeat across processes: interned, they cost no allocation
+	// per exec and are held once.
+	if _, ok := r.Str(format.ColComm, i); ok {
+		p.Comm = t.internCol(r, format.ColComm, i)
 	}
-	if v, ok := r.Str(format.ColExePath, i); ok {
-		p.ExePath = clone(v)
+	if _, ok := r.Str(format.ColExePath, i); ok {
+		p.ExePath = t.internCol(r, format.ColExePath, i)
 	}
 	if v, ok := r.Uint(format.ColExeDev, i); ok {
 		p.Exe.Dev = v
@@ -75,11 +77,7 @@ func (t *Table) fillCommon(p *Process, r *Rows, i int) {
 	if v, ok := r.Uint(format.ColExeIno, i); ok {
 		p.Exe.Ino = v
 	}
-	if v, ok := r.Str(format.ColContainerID, i); ok {
-		p.ContainerID = clone(v)
-	} else {
-		p.ContainerID = ""
-	}
+	p.ContainerID = t.internCol(r, format.ColContainerID, i)
 }
 
 // fillImage copies the exec/keyframe columns: everything an exec replaces.
@@ -97,8 +95,8 @@ func (t *Table) fillImage(p *Process, r *Rows, i int) {
 		p.Script.Mtime, _ = r.Int(format.ColScriptMtime, i)
 		p.Script.Size, _ = r.Int(format.ColScriptSize, i)
 	}
-	p.CgroupPath = cloneCol(r, format.ColCgroupPath, i)
-	p.ContainerRuntime = cloneCol(r, format.ColContainerRuntime, i)
+	p.CgroupPath = t.internCol(r, format.ColCgroupPath, i)
+	p.ContainerRuntime = t.internCol(r, format.ColContainerRuntime, i)
 	if v, ok := r.Uint(format.ColTTY, i); ok {
 		p.TTY = uint32(v)
 	}

@@ -2,6 +2,7 @@ package state
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -238,8 +239,29 @@ func (r *Rows) Strings(c format.ColumnID, i int, dst []string) []string {
 		return dst
 	}
 	start, end := col.list.ValueOffsets(i)
+	if start >= end {
+		return dst
+	}
+	// One copy of all the values' bytes, which the strings share: a
+	// process keeps its argv or env whole, and an exec with fifty
+	// variables then costs two allocations instead of fifty-one.
+	n := 0
 	for j := start; j < end; j++ {
-		dst = append(dst, clone(col.listStr.Value(int(j))))
+		n += col.listStr.ValueLen(int(j))
+	}
+	buf := make([]byte, 0, n)
+	for j := start; j < end; j++ {
+		buf = append(buf, col.listStr.Value(int(j))...)
+	}
+	data := unsafe.String(unsafe.SliceData(buf), len(buf))
+	if dst == nil {
+		dst = make([]string, 0, end-start)
+	}
+	at := 0
+	for j := start; j < end; j++ {
+		l := col.listStr.ValueLen(int(j))
+		dst = append(dst, data[at:at+l])
+		at += l
 	}
 	return dst
 }
