@@ -3,7 +3,6 @@ package format
 import (
 	"encoding/binary"
 	"fmt"
-	"strings"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -83,10 +82,28 @@ type groupCol struct {
 	n       int32 // entries, entry 0 included
 	written int32 // entries already in the segment file
 	cache   [groupCacheSize]groupProbe
+	// arena holds the entries' strings for the segment, in chunks: one
+	// allocation per few thousand paths instead of one per path.
+	arena []byte
+}
+
+const groupArenaChunk = 64 << 10
+
+// keep copies s into the arena.
+func (g *groupCol) keep(s string) string {
+	if s == "" {
+		return ""
+	}
+	if cap(g.arena)-len(g.arena) < len(s) {
+		g.arena = make([]byte, 0, max(groupArenaChunk, len(s)))
+	}
+	at := len(g.arena)
+	g.arena = append(g.arena, s...)
+	return unsafe.String(&g.arena[at], len(s))
 }
 
 func newGroupCol(g int) *groupCol {
-	gc := &groupCol{group: g, idx: fixedCol[int32]{typ: arrow.PrimitiveTypes.Int32}}
+	gc := &groupCol{group: g, idx: fixedCol[int32]{typ: arrow.PrimitiveTypes.Int32}, entries: map[groupKey]int32{}}
 	strs, nums := 0, 0
 	for i, c := range Groups[g].Members {
 		m := groupMember{id: c, typ: Columns[c].Type, kinds: Columns[c].Kinds}
@@ -117,7 +134,8 @@ func newGroupCol(g int) *groupCol {
 
 // resetDict starts the dictionaries of a new segment: entry 0 only.
 func (g *groupCol) resetDict() {
-	g.entries = map[groupKey]int32{}
+	clear(g.entries) // keeps the map's room: the next segment needs as much
+	g.arena = nil
 	g.cache = [groupCacheSize]groupProbe{}
 	for i := range g.members {
 		m := &g.members[i]
@@ -201,7 +219,7 @@ func (g *groupCol) lookup(p *groupProbe) int32 {
 		return e
 	}
 	for i := range k.strs {
-		k.strs[i] = strings.Clone(k.strs[i]) // the map outlives the caller's strings
+		k.strs[i] = g.keep(k.strs[i]) // the map outlives the caller's strings
 	}
 	e := g.newEntry(&k)
 	g.entries[k] = e

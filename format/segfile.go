@@ -69,12 +69,38 @@ type segmentFile struct {
 	mem      memory.Allocator
 }
 
-func createSegmentFile(path string, mem memory.Allocator) (*segmentFile, error) {
+// segmentSpare is what a finished segment leaves for the next one: its
+// write buffer and body compressor (with the zstd encoder's history and
+// the compressor's scratch), which a recorder rotating every few seconds
+// would otherwise allocate anew each time.
+type segmentSpare struct {
+	bw   *bufio.Writer
+	comp *bodyCompressor
+}
+
+// close releases what the spare holds.
+func (sp *segmentSpare) close() {
+	if sp.comp != nil {
+		sp.comp.close()
+	}
+	*sp = segmentSpare{}
+}
+
+// createSegmentFile creates the segment at path, taking what spare holds
+// (and leaving it empty).
+func createSegmentFile(path string, mem memory.Allocator, spare *segmentSpare) (*segmentFile, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("create segment: %w", err)
 	}
-	s := &segmentFile{path: path, f: f, bw: bufio.NewWriterSize(f, 1<<20), sum: sha256.New(), mem: mem}
+	bw, comp := spare.bw, spare.comp
+	*spare = segmentSpare{}
+	if bw == nil {
+		bw = bufio.NewWriterSize(f, 1<<20)
+	} else {
+		bw.Reset(f)
+	}
+	s := &segmentFile{path: path, f: f, bw: bw, comp: comp, sum: sha256.New(), mem: mem}
 	// ipc.Writer never calls Start; the magic goes first and reaches the
 	// disk at once, so that even an empty unfinished segment is ours.
 	err = s.Start()
@@ -85,9 +111,11 @@ func createSegmentFile(path string, mem memory.Allocator) (*segmentFile, error) 
 		s.abandon()
 		return nil, fmt.Errorf("create segment: %w", err)
 	}
-	if s.comp, err = newBodyCompressor(); err != nil {
-		s.abandon()
-		return nil, fmt.Errorf("create segment: %w", err)
+	if s.comp == nil {
+		if s.comp, err = newBodyCompressor(); err != nil {
+			s.abandon()
+			return nil, fmt.Errorf("create segment: %w", err)
+		}
 	}
 	// Uncompressed here: WritePayload compresses (see compress.go).
 	s.ipcw = ipc.NewWriterWithPayloadWriter(s,
@@ -234,10 +262,10 @@ func (s *segmentFile) writeBatch(rec arrow.RecordBatch) error {
 }
 
 // finish writes the footer, syncs and closes the file, and returns its
-// size and sha256.
-func (s *segmentFile) finish() (int64, string, error) {
+// size and sha256. On success spare gets the buffer and compressor for
+// the next segment; on failure they are released.
+func (s *segmentFile) finish(spare *segmentSpare) (int64, string, error) {
 	err := s.ipcw.Close()
-	s.comp.close()
 	if err == nil {
 		err = s.bw.Flush()
 	}
@@ -248,8 +276,11 @@ func (s *segmentFile) finish() (int64, string, error) {
 		err = cerr
 	}
 	if err != nil {
+		s.comp.close()
 		return 0, "", fmt.Errorf("finish segment %s: %w", s.path, err)
 	}
+	spare.close()
+	*spare = segmentSpare{bw: s.bw, comp: s.comp}
 	return s.pos, fmt.Sprintf("%x", s.sum.Sum(nil)), nil
 }
 

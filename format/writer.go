@@ -82,6 +82,7 @@ type Writer struct {
 
 	cols     [NumColumns]colBuf // nil for group members
 	groups   []*groupCol
+	spare    segmentSpare // the last segment's buffer and compressor, for the next
 	kindCols [numKinds][]rowAdder
 	rows     int // rows in the batch being built
 	// batch bounds
@@ -207,7 +208,7 @@ func (w *Writer) openSegment(seq int) error {
 	if err := writeManifest(w.opts.Dir, w.manifest); err != nil {
 		return w.fail(err)
 	}
-	seg, err := createSegmentFile(filepath.Join(w.opts.Dir, name), w.mem)
+	seg, err := createSegmentFile(filepath.Join(w.opts.Dir, name), w.mem, &w.spare)
 	if err != nil {
 		return w.fail(err)
 	}
@@ -453,7 +454,7 @@ func (w *Writer) sealSegment() error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	size, sum, err := w.seg.finish()
+	size, sum, err := w.seg.finish(&w.spare)
 	w.seg = nil
 	if err != nil {
 		return w.fail(err)
@@ -550,6 +551,7 @@ func (w *Writer) Close() error {
 	}
 	w.closed = true
 	defer w.releaseDicts()
+	defer w.spare.close()
 	if w.err != nil {
 		if w.seg != nil {
 			w.seg.abandon()

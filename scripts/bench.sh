@@ -11,6 +11,7 @@ trap 'rm -f "$out"' EXIT
 pkgs=(./format/ ./capture/ ./analyze/cond/ ./analyze/engine/ ./queries/)
 pairs=(
   format:Writer=WriterBaseline
+  format:WriterCapture=WriterBaseline
   format:Reader/projected=ReaderBaseline
   format:Reader/all-columns=ReaderBaseline
   capture:Convert=ConvertBaseline
