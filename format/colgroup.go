@@ -82,6 +82,11 @@ type groupCol struct {
 	n       int32 // entries, entry 0 included
 	written int32 // entries already in the segment file
 	cache   [groupCacheSize]groupProbe
+	// same is the member stored as SameAs (-1 if none), sameAs its As
+	// member, and sameValid that member's own row validity: its index is
+	// null where the member is, though its entry may hold "same".
+	same, sameAs int
+	sameValid    validity
 	// arena holds the entries' strings for the segment, in chunks: one
 	// allocation per few thousand paths instead of one per path.
 	arena []byte
@@ -103,7 +108,7 @@ func (g *groupCol) keep(s string) string {
 }
 
 func newGroupCol(g int) *groupCol {
-	gc := &groupCol{group: g, idx: fixedCol[int32]{typ: arrow.PrimitiveTypes.Int32}, entries: map[groupKey]int32{}}
+	gc := &groupCol{group: g, idx: fixedCol[int32]{typ: arrow.PrimitiveTypes.Int32}, entries: map[groupKey]int32{}, same: -1, sameAs: -1}
 	strs, nums := 0, 0
 	for i, c := range Groups[g].Members {
 		m := groupMember{id: c, typ: Columns[c].Type, kinds: Columns[c].Kinds}
@@ -127,6 +132,16 @@ func newGroupCol(g int) *groupCol {
 	for i := range gc.members {
 		m := &gc.members[i]
 		m.base = array.MakeArrayOfNull(memory.DefaultAllocator, m.typ, 1)
+		if as, ok := sameAsOf(m.id, SchemaVersion); ok {
+			for j := range gc.members {
+				if gc.members[j].id == as && m.str && gc.members[j].str && gc.same < 0 {
+					gc.same, gc.sameAs = i, j
+				}
+			}
+			if gc.same != i {
+				panic(fmt.Sprintf("format: %s is stored as same as %s, which must be a string member of its group, one per group", Columns[m.id].Name, Columns[as].Name))
+			}
+		}
 	}
 	gc.resetDict()
 	return gc
@@ -167,18 +182,26 @@ func (g *groupCol) add(ev *Event, row int, nulls bool) {
 	if gap := row - len(ic.vals); gap > 0 {
 		ic.vals = extendZero(ic.vals, gap)
 		ic.valid.appendNulls(gap)
+		g.sameValid.appendNulls(gap)
 	}
 	var p groupProbe
+	sameValid := true
 	for i := range g.members {
 		m := &g.members[i]
 		if !m.kinds.Has(ev.Kind) || (nulls && ev.Null.Has(m.id)) {
 			p.nulls |= 1 << i
+			sameValid = sameValid && i != g.same
 			continue
 		}
 		if m.str {
 			s := *fieldAt[string](ev, m.id)
 			if s == "" {
 				p.nulls |= 1 << i
+				sameValid = sameValid && i != g.same
+				continue
+			}
+			if i == g.same && s == *fieldAt[string](ev, g.members[g.sameAs].id) && !(nulls && ev.Null.Has(g.members[g.sameAs].id)) {
+				p.nulls |= 1 << i // "same as": stored once, in the As member
 				continue
 			}
 			p.ptrs[m.slot], p.lens[m.slot] = unsafe.StringData(s), int32(len(s))
@@ -189,7 +212,13 @@ func (g *groupCol) add(ev *Event, row int, nulls bool) {
 	if p.nulls == g.allNull {
 		ic.vals = append(ic.vals, 0)
 		ic.valid.appendNulls(1)
+		g.sameValid.appendNulls(1)
 		return
+	}
+	if sameValid {
+		g.sameValid.appendValid()
+	} else {
+		g.sameValid.appendNulls(1)
 	}
 	h := uint64(p.nulls)
 	for i := range p.ptrs {
@@ -284,7 +313,9 @@ func (g *groupCol) buildInto(arrs []arrow.Array, n int) {
 	defer indices.Release()
 	for i := range g.members {
 		m := &g.members[i]
-		arrs[m.id] = array.NewDictionaryArray(storageTypes[m.id].(*arrow.DictionaryType), indices, m.base)
+		ix := g.indicesOf(i, indices, n)
+		arrs[m.id] = array.NewDictionaryArray(storageTypes[m.id].(*arrow.DictionaryType), ix, m.base)
+		ix.Release()
 	}
 }
 
@@ -294,12 +325,23 @@ func (g *groupCol) logicalInto(arrs []arrow.Array, n int) error {
 	indices := g.idx.build(n)
 	defer indices.Release()
 	var rv rowValidity
+	var asDict arrow.Array
+	if g.same >= 0 {
+		asDict = g.dictionary(g.sameAs, 0, g.n)
+		defer asDict.Release()
+	}
 	for i := range g.members {
 		m := &g.members[i]
 		dict := g.dictionary(i, 0, g.n)
-		stored := array.NewDictionaryArray(storageTypes[m.id].(*arrow.DictionaryType), indices, dict)
+		ix := g.indicesOf(i, indices, n)
+		stored := array.NewDictionaryArray(storageTypes[m.id].(*arrow.DictionaryType), ix, dict)
+		ix.Release()
 		dict.Release()
-		a, err := logicalColumn(m.id, stored, &rv)
+		var as arrow.Array
+		if i == g.same {
+			as = asDict
+		}
+		a, err := logicalColumn(m.id, stored, &rv, as)
 		stored.Release()
 		if err != nil {
 			return err
@@ -327,4 +369,20 @@ func (g *groupCol) deltas(emit func(c ColumnID, values arrow.Array) error) error
 	return nil
 }
 
-func (g *groupCol) reset() { g.idx.reset() }
+func (g *groupCol) reset() { g.idx.reset(); g.sameValid.reset() }
+
+// indicesOf returns member i's index column for a batch of n rows: the
+// group's, except for the SameAs member, whose validity is its own (over
+// the same index values, which the segment then stores once).
+func (g *groupCol) indicesOf(i int, indices arrow.Array, n int) arrow.Array {
+	if i != g.same {
+		indices.Retain()
+		return indices
+	}
+	if gap := n - g.sameValid.n; gap > 0 {
+		g.sameValid.appendNulls(gap)
+	}
+	data := array.NewData(arrow.PrimitiveTypes.Int32, n, []*memory.Buffer{g.sameValid.buffer(), indices.Data().Buffers()[1]}, nil, g.sameValid.nulls, 0)
+	defer data.Release()
+	return array.MakeFromData(data)
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -236,5 +237,107 @@ func TestGroupEntryCapStartsSegment(t *testing.T) {
 	}
 	if next != n {
 		t.Fatalf("read %d open rows, want %d", next, n)
+	}
+}
+
+// TestSameAsMembers writes opens whose raw path equals the resolved one,
+// differs from it, or is missing, and checks that a raw path equal to
+// its path is stored once (null in path_raw's dictionary, as any Arrow
+// reader sees it) while every reader of rewind (whole batches, projected
+// with and without path, the OnBatch hook) returns the raw paths given.
+func TestSameAsMembers(t *testing.T) {
+	type open struct{ path, raw string }
+	opens := []open{
+		{"/etc/passwd", "/etc/passwd"},
+		{"/etc/passwd", "passwd"},
+		{"/etc/passwd", ""}, // raw not read
+		{"/etc/shadow", "/etc/shadow"},
+		{"", "/missing"}, // failed open: no resolved path
+		{"/etc/passwd", "/etc/passwd"},
+	}
+	dir := filepath.Join(t.TempDir(), "rec")
+	var hooked []string
+	w, err := Create(WriterOptions{Dir: dir, BatchRows: 4, OnBatch: func(b *Batch) {
+		for i := 0; i < b.Len(); i++ {
+			hooked = append(hooked, b.String(ColPathRaw, i))
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range opens {
+		ev := &Event{Kind: KindOpen, Ts: int64(i + 1), Pid: 1, Path: o.path, PathRaw: o.raw, Ino: 5}
+		if err := w.Append(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]string, len(opens))
+	for i, o := range opens {
+		want[i] = o.raw
+	}
+	if !slices.Equal(hooked, want) {
+		t.Errorf("OnBatch path_raw %q, want %q", hooked, want)
+	}
+	rec, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		cols []ColumnID
+	}{
+		{"whole batches", nil},
+		{"projected with path", []ColumnID{ColPath, ColPathRaw}},
+		{"projected without path", []ColumnID{ColPathRaw}},
+	} {
+		var got []string
+		var nulls []bool
+		err := rec.Scan(ScanOptions{Columns: tt.cols}, func(b *Batch) error {
+			for i := 0; i < b.Len(); i++ {
+				got = append(got, b.String(ColPathRaw, i))
+				nulls = append(nulls, b.IsNull(ColPathRaw, i))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: path_raw %q, want %q", tt.name, got, want)
+		}
+		if !nulls[2] || nulls[0] || nulls[1] {
+			t.Errorf("%s: path_raw nulls %v, want only row 2", tt.name, nulls)
+		}
+	}
+
+	// As stored: "/etc/passwd" once, in path's dictionary; path_raw holds
+	// only "passwd" and "/missing".
+	f, err := os.Open(filepath.Join(dir, SegmentName(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fr, err := ipc.NewFileReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fr.Close()
+	r, err := fr.RecordBatch(fr.NumRecords() - 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	raws := r.Column(int(ColPathRaw)).(*array.Dictionary).Dictionary().(*array.String)
+	var stored []string
+	for k := 0; k < raws.Len(); k++ {
+		if raws.IsValid(k) {
+			stored = append(stored, raws.Value(k))
+		}
+	}
+	if !slices.Equal(stored, []string{"passwd", "/missing"}) {
+		t.Errorf("path_raw dictionary holds %q, want [passwd /missing]", stored)
 	}
 }

@@ -26,6 +26,7 @@ type rowValidity struct {
 
 type validityOf struct {
 	ix        *int32 // first index of the rows
+	idxValid  *byte  // first byte of the indices' validity, nil if none
 	n         int
 	idxOff    int
 	dictValid []byte // the dictionary's validity bits (offset 0)
@@ -42,11 +43,16 @@ func (rv *rowValidity) of(idx *array.Int32, dict arrow.Array) (*memory.Buffer, i
 		return combinedValidity(idx, dict)
 	}
 	key := validityOf{ix: &ix[0], n: len(ix), idxOff: idx.Data().Offset(), dictLen: dict.Len()}
+	if idx.NullN() > 0 {
+		if b := idx.NullBitmapBytes(); len(b) > 0 {
+			key.idxValid = &b[0]
+		}
+	}
 	if dict.NullN() > 0 {
 		key.dictValid = dict.NullBitmapBytes()[:bitutil.BytesForBits(int64(dict.Len()))]
 	}
 	for _, v := range rv.seen {
-		if v.ix == key.ix && v.n == key.n && v.idxOff == key.idxOff && v.dictLen == key.dictLen &&
+		if v.ix == key.ix && v.idxValid == key.idxValid && v.n == key.n && v.idxOff == key.idxOff && v.dictLen == key.dictLen &&
 			(v.dictValid == nil) == (key.dictValid == nil) && sameBits(v.dictValid, key.dictValid, key.dictLen) {
 			return v.valid, v.nulls, nil
 		}
@@ -79,8 +85,10 @@ func sameBits(a, b []byte, n int) bool {
 // logicalColumn returns group member c, stored as dictionary a, with its
 // logical type. A row is null when its index is null or points at a null
 // value. An index out of the dictionary's range is an error. rv, if not
-// nil, shares row validity between the members of one batch.
-func logicalColumn(c ColumnID, a arrow.Array, rv *rowValidity) (arrow.Array, error) {
+// nil, shares row validity between the members of one batch. as, for a
+// member stored as SameAs, is the dictionary of its As member, whose
+// values fill the entries stored as null.
+func logicalColumn(c ColumnID, a arrow.Array, rv *rowValidity, as arrow.Array) (arrow.Array, error) {
 	d, ok := a.(*array.Dictionary)
 	if !ok {
 		return nil, fmt.Errorf("column %s is %s, want a dictionary", Columns[c].Name, a.DataType())
@@ -90,6 +98,16 @@ func logicalColumn(c ColumnID, a arrow.Array, rv *rowValidity) (arrow.Array, err
 		return nil, fmt.Errorf("column %s: dictionary indices are %s, want int32", Columns[c].Name, d.Indices().DataType())
 	}
 	dict := d.Dictionary()
+	if as != nil {
+		merged, err := fillSame(dict, as)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", Columns[c].Name, err)
+		}
+		defer merged.Release()
+		dict = merged
+		a = array.NewDictionaryArray(d.DataType().(*arrow.DictionaryType), idx, dict)
+		defer a.Release()
+	}
 	valid, nulls, err := rv.of(idx, dict)
 	if err != nil {
 		return nil, fmt.Errorf("column %s: %w", Columns[c].Name, err)
@@ -153,6 +171,43 @@ func logicalColumn(c ColumnID, a arrow.Array, rv *rowValidity) (arrow.Array, err
 		return takeFixed[int64](c, ix, dict, valid, nulls)
 	}
 	return nil, fmt.Errorf("column %s: no group storage for %s", Columns[c].Name, typ)
+}
+
+// fillSame returns dict with each null entry replaced by the same entry
+// of as (both string dictionaries of one group, so of equal length).
+func fillSame(dict, as arrow.Array) (arrow.Array, error) {
+	d, ok1 := dict.(*array.String)
+	a, ok2 := as.(*array.String)
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("stored as same as another column: dictionaries of %s and %s, want strings", dict.DataType(), as.DataType())
+	}
+	if d.Len() != a.Len() {
+		return nil, fmt.Errorf("stored as same as another column: dictionary of %d entries, the other's %d", d.Len(), a.Len())
+	}
+	b := array.NewStringBuilder(memory.DefaultAllocator)
+	defer b.Release()
+	b.Reserve(d.Len())
+	total := 0
+	for k := 0; k < d.Len(); k++ {
+		switch {
+		case d.IsValid(k):
+			total += d.ValueLen(k)
+		case a.IsValid(k):
+			total += a.ValueLen(k)
+		}
+	}
+	b.ReserveData(total)
+	for k := 0; k < d.Len(); k++ {
+		switch {
+		case d.IsValid(k):
+			b.Append(d.Value(k))
+		case a.IsValid(k):
+			b.Append(a.Value(k))
+		default:
+			b.AppendNull()
+		}
+	}
+	return b.NewArray(), nil
 }
 
 // combinedValidity is the validity bitmap of rows whose index is valid,
@@ -252,7 +307,7 @@ func takeFixed[T fixedWidth](c ColumnID, ix []int32, dict arrow.Array, valid *me
 // logicalRecord returns rec, a batch of schema version GroupsVersion or
 // later with every column loaded, with the group members in their
 // logical types and the logical schema.
-func logicalRecord(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+func logicalRecord(rec arrow.RecordBatch, version int) (arrow.RecordBatch, error) {
 	cols := make([]arrow.Array, rec.NumCols())
 	copy(cols, rec.Columns())
 	var made []arrow.Array
@@ -266,7 +321,15 @@ func logicalRecord(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 		if c >= int(NumColumns) || groupOf[c] < 0 {
 			continue
 		}
-		a, err := logicalColumn(ColumnID(c), cols[c], &rv)
+		var as arrow.Array
+		if asCol, ok := sameAsOf(ColumnID(c), version); ok && int(asCol) < len(cols) {
+			d, ok := rec.Column(int(asCol)).(*array.Dictionary)
+			if !ok {
+				return nil, fmt.Errorf("column %s is %s, want a dictionary", Columns[asCol].Name, rec.Column(int(asCol)).DataType())
+			}
+			as = d.Dictionary()
+		}
+		a, err := logicalColumn(ColumnID(c), cols[c], &rv, as)
 		if err != nil {
 			return nil, err
 		}

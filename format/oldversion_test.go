@@ -2,6 +2,7 @@ package format_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"reflect"
 	"testing"
@@ -94,13 +95,21 @@ func normal(ev format.Event) format.Event {
 	return ev
 }
 
-// testdata/v4 holds a recording written by the schema version 4 writer
-// (commit 022c093: the file and endpoints groups) and, in events.json,
-// the events it was given (zero fields left out). While 4 is the current
-// version, this also catches a change to the stored format made without
-// a new version number.
-func TestVersion4RecordingReads(t *testing.T) {
-	raw, err := os.ReadFile("testdata/v4/events.json")
+// testdata/v4 and testdata/v5 hold recordings written by the schema
+// version 4 writer (commit 022c093: the file and endpoints groups) and
+// the version 5 writer (path_raw stored once when equal to path) and, in
+// events.json, the events each was given (zero fields left out). The
+// current version's fixture also catches a change to the stored format
+// made without a new version number.
+func TestGroupedVersionRecordingsRead(t *testing.T) {
+	for _, v := range []int{4, 5} {
+		t.Run(fmt.Sprintf("v%d", v), func(t *testing.T) { testFixtureReads(t, v) })
+	}
+}
+
+func testFixtureReads(t *testing.T, version int) {
+	dir := fmt.Sprintf("testdata/v%d", version)
+	raw, err := os.ReadFile(dir + "/events.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,12 +117,12 @@ func TestVersion4RecordingReads(t *testing.T) {
 	if err := json.Unmarshal(raw, &want); err != nil {
 		t.Fatal(err)
 	}
-	rec, err := format.Open("testdata/v4/rec")
+	rec, err := format.Open(dir + "/rec")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Manifest.SchemaVersion != 4 {
-		t.Fatalf("fixture has schema version %d, want 4", rec.Manifest.SchemaVersion)
+	if rec.Manifest.SchemaVersion != version {
+		t.Fatalf("fixture has schema version %d, want %d", rec.Manifest.SchemaVersion, version)
 	}
 	every := make([]format.ColumnID, format.NumColumns)
 	for c := range every {

@@ -624,7 +624,7 @@ func (p *projector) readDictionary(meta, body []byte) error {
 	if col < 0 {
 		return fmt.Errorf("%w: unknown dictionary id %d", errMalformed, id)
 	}
-	if !p.want[col] {
+	if !p.needDict(col) {
 		return nil
 	}
 	clear(p.decoded)
@@ -653,6 +653,20 @@ func (p *projector) readDictionary(meta, body []byte) error {
 	}
 	d.add(arr)
 	return nil
+}
+
+// needDict reports whether the scan needs the dictionary of col: col is
+// wanted, or a wanted column is stored as same as col.
+func (p *projector) needDict(col ColumnID) bool {
+	if p.want[col] {
+		return true
+	}
+	for _, s := range SameAsMembers {
+		if s.As == col && p.want[s.Col] && p.version >= SameAsVersion {
+			return true
+		}
+	}
+	return false
 }
 
 // readBatch builds a record batch of the wanted columns only, in schema
@@ -707,7 +721,16 @@ func (p *projector) readBatch(meta, body []byte) (arrow.RecordBatch, error) {
 			arr = array.NewDictionaryArray(stored.(*arrow.DictionaryType), indices, d.array())
 			indices.Release()
 			if p.version >= GroupsVersion && groupOf[c] >= 0 {
-				logical, err := logicalColumn(ColumnID(c), arr, &rv)
+				var as arrow.Array
+				if asCol, ok := sameAsOf(ColumnID(c), p.version); ok {
+					if ad := p.dicts[p.layouts[asCol].dictID]; ad != nil {
+						as = ad.array()
+					} else {
+						as = array.MakeArrayOfNull(memory.DefaultAllocator, arrow.BinaryTypes.String, 0)
+						defer as.Release()
+					}
+				}
+				logical, err := logicalColumn(ColumnID(c), arr, &rv, as)
 				arr.Release()
 				if err != nil {
 					data.Release()

@@ -302,7 +302,7 @@ func readSegmentWith(path string, fn func(rec arrow.RecordBatch, index int) erro
 			return fmt.Errorf("segment %s: batch %d: %w", name, st.Batches, err)
 		}
 		if version >= GroupsVersion {
-			if rec, err = logicalRecord(rec); err != nil {
+			if rec, err = logicalRecord(rec, version); err != nil {
 				return fmt.Errorf("segment %s: batch %d: %w", name, st.Batches, err)
 			}
 			defer rec.Release()

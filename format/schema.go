@@ -12,8 +12,9 @@ import (
 //
 // Version 2 added truncated; version 3 the script_* columns; version 4
 // stores the columns of each group in Groups as dictionaries that share
-// their indices (see StorageType).
-const SchemaVersion = 4
+// their indices (see StorageType); version 5 stores a member equal to
+// another as null in its dictionary (SameAs).
+const SchemaVersion = 5
 
 // Metadata keys stored on the Arrow schema of every segment.
 const (
@@ -267,6 +268,36 @@ func StorageType(c ColumnID, v int) arrow.DataType {
 		return storageTypes[c]
 	}
 	return Columns[c].Type
+}
+
+// A SameAs member of a group is stored, from SameAsVersion on, as a null
+// value in its dictionary for the entries where it equals the As member
+// (a raw path argument that is already the resolved path: 9 opens in
+// 10), so that the string is stored once. A row where the member itself
+// is null is null in its own index column instead. Readers put the As
+// value back; other Arrow readers see null for "same as As".
+type SameAs struct {
+	Col, As ColumnID
+}
+
+// SameAsVersion is the first schema version that stores SameAsMembers so.
+const SameAsVersion = 5
+
+// SameAsMembers are the members stored as SameAs; each is in the same
+// group as its As, and a group has at most one.
+var SameAsMembers = []SameAs{{ColPathRaw, ColPath}}
+
+// sameAsOf returns the As member of c in a segment of schema version v.
+func sameAsOf(c ColumnID, v int) (ColumnID, bool) {
+	if v < SameAsVersion {
+		return 0, false
+	}
+	for _, s := range SameAsMembers {
+		if s.Col == c {
+			return s.As, true
+		}
+	}
+	return 0, false
 }
 
 // GroupOf returns the group column c belongs to, if any.

@@ -97,6 +97,15 @@ func WriteSchemaMarkdown(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "| %s | %s |\n", g.Name, strings.Join(names, ", "))
 	}
+	b.WriteString("\nFrom schema version ")
+	fmt.Fprintf(&b, "%d on, a member listed below is stored as a null value in its dictionary for\n", SameAsVersion)
+	b.WriteString("the entries where it equals the other column, so that the string is stored once;\n")
+	b.WriteString("a row where the member itself is null has a null index in that member's column.\n")
+	b.WriteString("rewind's readers put the other column's value back; other Arrow readers see null.\n\n")
+	b.WriteString("| column | stored once when equal to |\n|---|---|\n")
+	for _, sa := range SameAsMembers {
+		fmt.Fprintf(&b, "| `%s` | `%s` |\n", Columns[sa.Col].Name, Columns[sa.As].Name)
+	}
 	b.WriteString("\n## Kinds\n\n")
 	var kinds []string
 	for _, k := range Kinds() {
