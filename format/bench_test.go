@@ -72,10 +72,10 @@ func BenchmarkWriter(b *testing.B) {
 // BenchmarkWriterCapture rewrites a real capture, testdata/capture-gobuild
 // (15 s of this project's recorder during a cold `go build`: 23.6k rows,
 // mostly opens of distinct build files, 1k execs), once per iteration into
-// a new recording, and reports bytes per event on disk. The busy-host mix
+// a new segment, and reports bytes per event on disk. The busy-host mix
 // repeats a few thousand files and endpoints; a real host may not, and a
-// change that helps one can hurt the other (a process column group did:
-// -22% bytes on the mix, +11% on this capture).
+// change that helps one can hurt the other (a trial process column group
+// did: -22% bytes on the mix, +11% on a capture like this one).
 func BenchmarkWriterCapture(b *testing.B) {
 	rec, err := format.Open("testdata/capture-gobuild")
 	if err != nil {
