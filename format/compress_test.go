@@ -219,3 +219,22 @@ func recordBatchBuffers(t *testing.T, path string) [][]bufferRef {
 	}
 	return out
 }
+
+// TestFirstNonZero checks every length up to 100 with the first non-zero
+// byte at every place (and none) against a byte-by-byte scan.
+func TestFirstNonZero(t *testing.T) {
+	for n := 0; n <= 100; n++ {
+		for at := 0; at <= n; at++ {
+			b := make([]byte, n)
+			if at < n {
+				b[at] = 0x80
+				for j := at + 1; j < n; j++ {
+					b[j] = byte(j)
+				}
+			}
+			if got := firstNonZero(b); got != at {
+				t.Fatalf("length %d, first non-zero at %d: got %d", n, at, got)
+			}
+		}
+	}
+}
