@@ -87,6 +87,7 @@ type groupCol struct {
 	// null where the member is, though its entry may hold "same".
 	same, sameAs int
 	sameValid    validity
+	filler       sameFiller // the SameAs member's dictionary filled, for OnBatch
 	// arena holds the entries' strings for the segment, in chunks: one
 	// allocation per few thousand paths instead of one per path.
 	arena []byte
@@ -150,6 +151,7 @@ func newGroupCol(g int) *groupCol {
 // resetDict starts the dictionaries of a new segment: entry 0 only.
 func (g *groupCol) resetDict() {
 	clear(g.entries) // keeps the map's room: the next segment needs as much
+	g.filler = sameFiller{}
 	g.arena = nil
 	g.cache = [groupCacheSize]groupProbe{}
 	for i := range g.members {
@@ -341,7 +343,7 @@ func (g *groupCol) logicalInto(arrs []arrow.Array, n int) error {
 		if i == g.same {
 			as = asDict
 		}
-		a, err := logicalColumn(m.id, stored, &rv, as)
+		a, err := logicalColumn(m.id, stored, &rv, as, &g.filler)
 		stored.Release()
 		if err != nil {
 			return err

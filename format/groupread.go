@@ -87,8 +87,9 @@ func sameBits(a, b []byte, n int) bool {
 // value. An index out of the dictionary's range is an error. rv, if not
 // nil, shares row validity between the members of one batch. as, for a
 // member stored as SameAs, is the dictionary of its As member, whose
-// values fill the entries stored as null.
-func logicalColumn(c ColumnID, a arrow.Array, rv *rowValidity, as arrow.Array) (arrow.Array, error) {
+// values fill the entries stored as null; fill, if not nil, keeps the
+// filled dictionary from batch to batch of one segment.
+func logicalColumn(c ColumnID, a arrow.Array, rv *rowValidity, as arrow.Array, fill *sameFiller) (arrow.Array, error) {
 	d, ok := a.(*array.Dictionary)
 	if !ok {
 		return nil, fmt.Errorf("column %s is %s, want a dictionary", Columns[c].Name, a.DataType())
@@ -99,11 +100,13 @@ func logicalColumn(c ColumnID, a arrow.Array, rv *rowValidity, as arrow.Array) (
 	}
 	dict := d.Dictionary()
 	if as != nil {
-		merged, err := fillSame(dict, as)
+		if fill == nil {
+			fill = &sameFiller{}
+		}
+		merged, err := fill.fill(dict, as)
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", Columns[c].Name, err)
 		}
-		defer merged.Release()
 		dict = merged
 		a = array.NewDictionaryArray(d.DataType().(*arrow.DictionaryType), idx, dict)
 		defer a.Release()
@@ -171,6 +174,36 @@ func logicalColumn(c ColumnID, a arrow.Array, rv *rowValidity, as arrow.Array) (
 		return takeFixed[int64](c, ix, dict, valid, nulls)
 	}
 	return nil, fmt.Errorf("column %s: no group storage for %s", Columns[c].Name, typ)
+}
+
+// sameFiller keeps a SameAs member's dictionary with its As values put
+// back. A segment's dictionaries only grow, so each call fills only the
+// entries added since the last, not the whole dictionary per batch; one
+// filler serves one segment.
+type sameFiller struct {
+	vals *dictValues
+}
+
+// fill returns dict filled from as; the array belongs to the filler.
+func (f *sameFiller) fill(dict, as arrow.Array) (arrow.Array, error) {
+	if f.vals == nil || dict.Len() < f.vals.n {
+		f.vals = newDictValues(arrow.BinaryTypes.String)
+	}
+	if from, n := f.vals.n, dict.Len(); n > from || f.vals.n == 0 {
+		if as.Len() != n {
+			return nil, fmt.Errorf("stored as same as another column: dictionary of %d entries, the other's %d", n, as.Len())
+		}
+		d, a := array.NewSlice(dict, int64(from), int64(n)), array.NewSlice(as, int64(from), int64(n))
+		part, err := fillSame(d, a)
+		d.Release()
+		a.Release()
+		if err != nil {
+			return nil, err
+		}
+		f.vals.add(part)
+		part.Release()
+	}
+	return f.vals.array(), nil
 }
 
 // fillSame returns dict with each null entry replaced by the same entry
@@ -329,7 +362,7 @@ func logicalRecord(rec arrow.RecordBatch, version int) (arrow.RecordBatch, error
 			}
 			as = d.Dictionary()
 		}
-		a, err := logicalColumn(ColumnID(c), cols[c], &rv, as)
+		a, err := logicalColumn(ColumnID(c), cols[c], &rv, as, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -81,6 +81,7 @@ type projector struct {
 	version int
 	layouts *[NumColumns]colLayout
 	dicts   map[int64]*dictValues
+	fillers map[ColumnID]*sameFiller // SameAs members' filled dictionaries (see sameFiller)
 	body    []byte
 	// held counts decompressed bytes held at once (the batch being
 	// built and the dictionaries), bounded like the full reader's.
@@ -645,6 +646,13 @@ func (p *projector) readDictionary(meta, body []byte) error {
 	if d == nil || !isDelta {
 		d = newDictValues(valueType)
 		p.dicts[id] = d
+		// A filled dictionary built over the replaced one is stale.
+		delete(p.fillers, col)
+		for _, sa := range SameAsMembers {
+			if sa.As == col {
+				delete(p.fillers, sa.Col)
+			}
+		}
 	}
 	for _, b := range arr.Data().Buffers() {
 		if b != nil {
@@ -653,6 +661,19 @@ func (p *projector) readDictionary(meta, body []byte) error {
 	}
 	d.add(arr)
 	return nil
+}
+
+// filler returns the segment's sameFiller of column c.
+func (p *projector) filler(c ColumnID) *sameFiller {
+	if p.fillers == nil {
+		p.fillers = map[ColumnID]*sameFiller{}
+	}
+	f := p.fillers[c]
+	if f == nil {
+		f = &sameFiller{}
+		p.fillers[c] = f
+	}
+	return f
 }
 
 // needDict reports whether the scan needs the dictionary of col: col is
@@ -730,7 +751,7 @@ func (p *projector) readBatch(meta, body []byte) (arrow.RecordBatch, error) {
 						defer as.Release()
 					}
 				}
-				logical, err := logicalColumn(ColumnID(c), arr, &rv, as)
+				logical, err := logicalColumn(ColumnID(c), arr, &rv, as, p.filler(ColumnID(c)))
 				arr.Release()
 				if err != nil {
 					data.Release()
