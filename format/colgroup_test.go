@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 )
@@ -59,16 +60,7 @@ func writeBusy(t *testing.T, n, batchRows int) string {
 func TestGroupMembersShareOneIndex(t *testing.T) {
 	dir := writeBusy(t, 20000, 4096)
 	path := filepath.Join(dir, SegmentName(1))
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	fr, err := ipc.NewFileReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fr.Close()
+	f, fr := arrowFile(t, path)
 	if fr.NumRecords() < 4 {
 		t.Fatalf("%d batches, want several", fr.NumRecords())
 	}
@@ -199,24 +191,10 @@ func TestGroupEntryCapStartsSegment(t *testing.T) {
 		t.Fatalf("%d segments, want 2 (one per %d files)", got, maxGroupEntries)
 	}
 	for _, seg := range rec.Segments() {
-		f, err := os.Open(filepath.Join(dir, seg))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fr, err := ipc.NewFileReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := fr.RecordBatch(fr.NumRecords() - 1)
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := lastBatch(t, filepath.Join(dir, seg))
 		if got := r.Column(int(ColPath)).(*array.Dictionary).Dictionary().Len(); got > maxGroupEntries {
 			t.Errorf("%s: %d file entries, cap %d", seg, got, maxGroupEntries)
 		}
-		r.Release()
-		fr.Close()
-		f.Close()
 	}
 	next := 0
 	err = rec.Scan(ScanOptions{Kinds: SetOf(KindOpen)}, func(b *Batch) error {
@@ -315,21 +293,7 @@ func TestSameAsMembers(t *testing.T) {
 
 	// As stored: "/etc/passwd" once, in path's dictionary; path_raw holds
 	// only "passwd" and "/missing".
-	f, err := os.Open(filepath.Join(dir, SegmentName(1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	fr, err := ipc.NewFileReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fr.Close()
-	r, err := fr.RecordBatch(fr.NumRecords() - 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Release()
+	r := lastBatch(t, filepath.Join(dir, SegmentName(1)))
 	raws := r.Column(int(ColPathRaw)).(*array.Dictionary).Dictionary().(*array.String)
 	var stored []string
 	for k := 0; k < raws.Len(); k++ {
@@ -340,4 +304,34 @@ func TestSameAsMembers(t *testing.T) {
 	if !slices.Equal(stored, []string{"passwd", "/missing"}) {
 		t.Errorf("path_raw dictionary holds %q, want [passwd /missing]", stored)
 	}
+}
+
+// arrowFile opens the segment at path with arrow-go's IPC file reader,
+// as any Arrow reader sees it; both close when the test ends.
+func arrowFile(t *testing.T, path string) (*os.File, *ipc.FileReader) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	fr, err := ipc.NewFileReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fr.Close() })
+	return f, fr
+}
+
+// lastBatch is the last record batch of the segment at path, as stored
+// (its dictionaries hold the whole segment's entries).
+func lastBatch(t *testing.T, path string) arrow.RecordBatch {
+	t.Helper()
+	_, fr := arrowFile(t, path)
+	r, err := fr.RecordBatch(fr.NumRecords() - 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Release)
+	return r
 }
