@@ -1,7 +1,6 @@
 package format
 
 import (
-	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -60,7 +59,7 @@ func writeBusy(t *testing.T, n, batchRows int) string {
 func TestGroupMembersShareOneIndex(t *testing.T) {
 	dir := writeBusy(t, 20000, 4096)
 	path := filepath.Join(dir, SegmentName(1))
-	f, fr := arrowFile(t, path)
+	fr := arrowFile(t, path)
 	if fr.NumRecords() < 4 {
 		t.Fatalf("%d batches, want several", fr.NumRecords())
 	}
@@ -110,58 +109,21 @@ func TestGroupMembersShareOneIndex(t *testing.T) {
 	}
 
 	// Stored once: every member's index buffer is at the same place.
-	end, err := checkStream(f, int64(len(fileMagic)), fileSize(t, path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &projector{name: SegmentName(1), f: f}
 	layouts := layoutsFor(SchemaVersion)
-	batches := 0
-	for off := int64(len(fileMagic)); off < end; {
-		next, kind, eos, err := checkMessageAt(f, off, end)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if eos {
-			break
-		}
-		if kind == fbHeaderRecordBatch {
-			meta, _, err := p.readMessage(off, next)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rb, _, _ := recordBatchFB(meta, false)
-			start, n, _ := rb.vector(2, 16)
-			place := func(i int) [2]uint64 {
-				if i >= n {
-					t.Fatalf("buffer %d of %d", i, n)
-				}
-				return [2]uint64{binary.LittleEndian.Uint64(rb.buf[start+16*i:]), binary.LittleEndian.Uint64(rb.buf[start+16*i+8:])}
-			}
-			for _, g := range Groups {
-				want := place(layouts[g.Members[0]].buf + 1)
-				for _, c := range g.Members[1:] {
-					if got := place(layouts[c].buf + 1); got != want {
-						t.Errorf("batch %d: %s indices stored at %v, %s at %v", batches, Columns[c].Name, got, Columns[g.Members[0]].Name, want)
-					}
+	batches := recordBatchBuffers(t, path)
+	for b, bufs := range batches {
+		for _, g := range Groups {
+			want := bufs[layouts[g.Members[0]].buf+1]
+			for _, c := range g.Members[1:] {
+				if got := bufs[layouts[c].buf+1]; got != want {
+					t.Errorf("batch %d: %s indices stored at %v, %s at %v", b, Columns[c].Name, got, Columns[g.Members[0]].Name, want)
 				}
 			}
-			batches++
 		}
-		off = next
 	}
-	if batches != fr.NumRecords() {
-		t.Errorf("%d record batch messages, footer lists %d", batches, fr.NumRecords())
+	if len(batches) != fr.NumRecords() {
+		t.Errorf("%d record batch messages, footer lists %d", len(batches), fr.NumRecords())
 	}
-}
-
-func fileSize(t *testing.T, path string) int64 {
-	t.Helper()
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fi.Size()
 }
 
 // TestGroupEntryCapStartsSegment writes more distinct files than a
@@ -308,7 +270,7 @@ func TestSameAsMembers(t *testing.T) {
 
 // arrowFile opens the segment at path with arrow-go's IPC file reader,
 // as any Arrow reader sees it; both close when the test ends.
-func arrowFile(t *testing.T, path string) (*os.File, *ipc.FileReader) {
+func arrowFile(t *testing.T, path string) *ipc.FileReader {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -320,14 +282,14 @@ func arrowFile(t *testing.T, path string) (*os.File, *ipc.FileReader) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fr.Close() })
-	return f, fr
+	return fr
 }
 
 // lastBatch is the last record batch of the segment at path, as stored
 // (its dictionaries hold the whole segment's entries).
 func lastBatch(t *testing.T, path string) arrow.RecordBatch {
 	t.Helper()
-	_, fr := arrowFile(t, path)
+	fr := arrowFile(t, path)
 	r, err := fr.RecordBatch(fr.NumRecords() - 1)
 	if err != nil {
 		t.Fatal(err)
