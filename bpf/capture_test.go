@@ -174,6 +174,9 @@ func checkWorkload(t *testing.T, evs []Event, rep helperReport) {
 			return e.Kind == KindOpen && e.Ret >= 0 && e.Path == rep.TempFile && e.PathRaw == rep.TempFile &&
 				e.Flags&unix.O_CREAT != 0 && e.Ino != 0 && e.Dev == tmpDev && e.Fd == int32(e.Ret)
 		}},
+		{"open of a path of short and long names resolves every name", func(e *Event) bool {
+			return e.Kind == KindOpen && e.Ret >= 0 && e.Path == rep.LongNames && e.PathRaw == rep.LongNames
+		}},
 		{"chmod records the mode", func(e *Event) bool {
 			return e.Kind == KindFile && (e.Syscall == "chmod" || e.Syscall == "fchmodat") &&
 				e.Path == rep.TempFile && e.Mode == 0o600 && e.Ret == 0

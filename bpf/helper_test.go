@@ -46,6 +46,7 @@ type helperReport struct {
 	NsChildPid    int    `json:"ns_child_pid"`
 	MountPoint    string `json:"mount_point"`
 	CapEffective  uint64 `json:"cap_effective"`
+	LongNames     string `json:"long_names"`
 }
 
 // runHelper runs a workload scenario in this (child) process and prints a
@@ -156,6 +157,17 @@ func workload(dir string, rep *helperReport) error {
 		return err
 	}
 	if err := os.Truncate(rep.TempFile, 10); err != nil {
+		return err
+	}
+	// Names on both sides of the 40-byte store a dentry keeps short
+	// names in (the kernel side copies those by words, others by a
+	// helper), up to the longest name a filesystem allows.
+	rep.LongNames = filepath.Join(dir, "n", strings.Repeat("a", 38), strings.Repeat("b", 39), strings.Repeat("c", 40), strings.Repeat("d", 41))
+	if err := os.MkdirAll(rep.LongNames, 0o700); err != nil {
+		return err
+	}
+	rep.LongNames = filepath.Join(rep.LongNames, strings.Repeat("e", 255))
+	if err := os.WriteFile(rep.LongNames, nil, 0o600); err != nil {
 		return err
 	}
 	rep.Renamed = rep.TempFile + ".renamed"

@@ -81,6 +81,35 @@ static __always_inline void dentry_step(struct dentry *d, struct dentry **up, co
 	*name = BPF_CORE_READ(d, d_name.name);
 }
 
+/* Copies the name of d to &s->buf[pos] with its NUL when the kernel
+ * keeps it inside the dentry (names shorter than the inline store, most
+ * of them: Linux 6.14+ names that store d_shortname), as five word
+ * loads instead of a helper call that copies byte by byte. Returns the
+ * bytes written, 0 when the name is elsewhere (the caller reads it). */
+static __always_inline long inline_name(struct scratch *s, __u32 pos, struct dentry *d, const unsigned char *name)
+{
+	/* the five word loads below need the 40-byte store this was built
+	 * against; elsewhere the helper reads the name */
+	if (!have_kcast() || !bpf_core_field_exists(d->d_shortname) || bpf_core_field_size(d->d_shortname) != 40)
+		return 0;
+	struct dentry *bd = KCAST(dentry, d);
+	if ((void *)name != (void *)&bd->d_shortname)
+		return 0;
+	__u32 len = bd->d_name.len;
+	if (len >= sizeof(bd->d_shortname))
+		return 0; /* not inline after all: a rename raced the reads */
+	__u64 *dst = (__u64 *)buf_at(s, pos);
+	dst[0] = bd->d_shortname.words[0];
+	dst[1] = bd->d_shortname.words[1];
+	dst[2] = bd->d_shortname.words[2];
+	dst[3] = bd->d_shortname.words[3];
+	dst[4] = bd->d_shortname.words[4];
+	/* the store holds its own NUL; this one keeps the length and the
+	 * bytes in step if a rename changes them between the reads */
+	*buf_at(s, pos + len) = 0;
+	return len + 1;
+}
+
 struct path_walk {
 	struct scratch *s;
 	struct dentry *dentry;
@@ -119,7 +148,9 @@ static long path_step(__u32 i, struct path_walk *w)
 	struct dentry *up;
 	const unsigned char *name;
 	dentry_step(dentry, &up, &name);
-	long n = bpf_probe_read_kernel_str(buf_at(s, pos), NAME_BYTES, name);
+	long n = inline_name(s, pos, dentry, name);
+	if (!n)
+		n = bpf_probe_read_kernel_str(buf_at(s, pos), NAME_BYTES, name);
 	if (n <= 0) {
 		w->done = true;
 		return 1;

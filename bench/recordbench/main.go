@@ -41,6 +41,7 @@ type options struct {
 	recordCPU int
 	rates     string
 	keep      bool
+	only      string
 }
 
 func main() {
@@ -53,6 +54,7 @@ func main() {
 	flag.IntVar(&o.recordCPU, "record-cpu", 1, "CPU the recorder is pinned to")
 	flag.StringVar(&o.rates, "rates", "100000,200000,300000,400000,500000,0", "paced open rates to try for the zero-drop search (0 = flat out)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the recordings")
+	flag.StringVar(&o.only, "only", "", `run one part alone: "kernel-cost" (BPF run time per open and per exec, a quick check while changing the programs)`)
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "recordbench:", err)
@@ -287,6 +289,14 @@ func run(o options) error {
 	target := filepath.Join(work, "target")
 	if err := os.WriteFile(target, []byte("x"), 0o644); err != nil {
 		return err
+	}
+
+	switch o.only {
+	case "":
+	case "kernel-cost":
+		return kernelCost(o, work, target)
+	default:
+		return fmt.Errorf("-only %q: want kernel-cost", o.only)
 	}
 
 	loadBefore := loadAverage()
