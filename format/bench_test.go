@@ -27,7 +27,7 @@ func cpuTime(b *testing.B) time.Duration {
 // benchmarks measure the writer and not the generator.
 const benchPool = 1 << 16
 
-func dirBytes(b *testing.B, dir string) int64 {
+func dirBytes(b testing.TB, dir string) int64 {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		b.Fatal(err)

@@ -339,7 +339,8 @@ func takeFixed[T fixedWidth](c ColumnID, ix []int32, dict arrow.Array, valid *me
 
 // logicalRecord returns rec, a batch of schema version GroupsVersion or
 // later with every column loaded, with the group members in their
-// logical types and the logical schema.
+// logical types, the delta columns' values (from DeltaVersion on) and
+// the logical schema.
 func logicalRecord(rec arrow.RecordBatch, version int) (arrow.RecordBatch, error) {
 	cols := make([]arrow.Array, rec.NumCols())
 	copy(cols, rec.Columns())
@@ -349,6 +350,17 @@ func logicalRecord(rec arrow.RecordBatch, version int) (arrow.RecordBatch, error
 			a.Release()
 		}
 	}()
+	if version >= DeltaVersion && len(cols) > int(ColSeq) {
+		for _, d := range DeltaColumns {
+			c := d.Col
+			a, err := undelta(c, cols[c], cols[ColCPU])
+			if err != nil {
+				return nil, err
+			}
+			made = append(made, a)
+			cols[c] = a
+		}
+	}
 	var rv rowValidity
 	for c := range cols {
 		if c >= int(NumColumns) || groupOf[c] < 0 {

@@ -95,14 +95,15 @@ func normal(ev format.Event) format.Event {
 	return ev
 }
 
-// testdata/v4 and testdata/v5 hold recordings written by the schema
-// version 4 writer (commit 022c093: the file and endpoints groups) and
-// the version 5 writer (path_raw stored once when equal to path) and, in
-// events.json, the events each was given (zero fields left out). The
+// testdata/v4, v5 and v6 hold recordings written by the schema version
+// 4 writer (commit 022c093: the file and endpoints groups), the version
+// 5 writer (path_raw stored once when equal to path) and the version 6
+// writer (ts and seq stored as differences) and, in events.json, the
+// events each was given (zero fields left out). The
 // current version's fixture also catches a change to the stored format
 // made without a new version number.
 func TestGroupedVersionRecordingsRead(t *testing.T) {
-	for _, v := range []int{4, 5} {
+	for _, v := range []int{4, 5, 6} {
 		t.Run(fmt.Sprintf("v%d", v), func(t *testing.T) { testFixtureReads(t, v) })
 	}
 }

@@ -261,6 +261,9 @@ func walkSegment(path string, want *[NumColumns]bool, pick func(segment string, 
 	defer dec.Close()
 	p := &projector{name: name, f: f, dec: dec, dicts: map[int64]*dictValues{}, decoded: map[storedRef]*memory.Buffer{}}
 	p.want = *want
+	if p.want[ColSeq] {
+		p.want[ColCPU] = true // seq is stored per CPU (DeltaVersion)
+	}
 	for off < end {
 		next, kind, eos, err := checkMessageAt(f, off, end)
 		if err == nil && eos {
@@ -769,6 +772,12 @@ func (p *projector) readBatch(meta, body []byte) (arrow.RecordBatch, error) {
 		if int64(arr.Len()) != rows {
 			release()
 			return nil, fmt.Errorf("column %s has %d rows, want %d", Columns[c].Name, arr.Len(), rows)
+		}
+	}
+	if p.version >= DeltaVersion {
+		if err := p.undeltaColumns(arrs); err != nil {
+			release()
+			return nil, err
 		}
 	}
 	rec := array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, rows)

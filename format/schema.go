@@ -13,8 +13,9 @@ import (
 // Version 2 added truncated; version 3 the script_* columns; version 4
 // stores the columns of each group in Groups as dictionaries that share
 // their indices (see StorageType); version 5 stores a member equal to
-// another as null in its dictionary (SameAs).
-const SchemaVersion = 5
+// another as null in its dictionary (SameAs); version 6 stores ts and
+// seq as differences (DeltaVersion).
+const SchemaVersion = 6
 
 // Metadata keys stored on the Arrow schema of every segment.
 const (

@@ -106,6 +106,17 @@ func WriteSchemaMarkdown(w io.Writer) error {
 	for _, sa := range SameAsMembers {
 		fmt.Fprintf(&b, "| `%s` | `%s` |\n", Columns[sa.Col].Name, Columns[sa.As].Name)
 	}
+	b.WriteString("\n## Differences\n\n")
+	fmt.Fprintf(&b, "From schema version %d on, the columns below are stored as differences, which\n", DeltaVersion)
+	b.WriteString("zstd compresses where it finds no repeats in the values. Within each record batch,\n")
+	b.WriteString("in row order and over the rows where the column is not null, each value is stored\n")
+	b.WriteString("as itself minus the value named below (the first of a chain as is); null rows store\n")
+	b.WriteString("0, and the arithmetic wraps. rewind's readers return the values; other Arrow\n")
+	b.WriteString("readers see the differences.\n\n")
+	b.WriteString("| column | stored as the value minus |\n|---|---|\n")
+	for _, d := range DeltaColumns {
+		fmt.Fprintf(&b, "| `%s` | %s |\n", Columns[d.Col].Name, d.From)
+	}
 	b.WriteString("\n## Kinds\n\n")
 	var kinds []string
 	for _, k := range Kinds() {

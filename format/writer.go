@@ -77,6 +77,7 @@ type Writer struct {
 	// does not say so yet: the next batch written rewrites it.
 	freezeNews atomic.Bool
 	hook       Batch // the batch OnBatch is given
+	delta      deltaWriter
 	err        error // sticky: after a write error the writer refuses more
 	closed     bool
 
@@ -378,7 +379,17 @@ func (w *Writer) Flush() error {
 	for _, g := range w.groups {
 		g.buildInto(arrs, w.rows)
 	}
-	rec := array.NewRecordBatch(writtenSchema(), arrs, int64(w.rows))
+	// ts and seq are written as differences (see DeltaVersion); the
+	// hook gets their values.
+	stored := make([]arrow.Array, NumColumns)
+	copy(stored, arrs)
+	for _, d := range DeltaColumns {
+		stored[d.Col] = w.delta.stored(d.Col, arrs)
+	}
+	rec := array.NewRecordBatch(writtenSchema(), stored, int64(w.rows))
+	for _, d := range DeltaColumns {
+		stored[d.Col].Release() // rec holds them
+	}
 	err := w.seg.writeBatch(rec)
 	if err == nil && w.opts.OnBatch != nil {
 		err = w.runHook(arrs)
